@@ -1,0 +1,305 @@
+"""The one sticky pull-request comment per pull request and ``id``, found again by its hidden marker.
+
+PyGithub is imported only inside the functions that talk to GitHub, so runs that never comment (push,
+``comment-mode: off``, fork pull requests) do not pay for importing it.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
+
+from novu_action import __version__
+from novu_action.errors import ActionError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from github.GithubException import GithubException
+    from github.GithubRetry import GithubRetry
+    from github.Issue import Issue
+    from github.IssueComment import IssueComment
+
+MARKER_PREFIX = "<!-- novu-sync-action"
+USER_AGENT = f"novu-sync-action/{__version__}"
+
+_ID_CHARACTERS_KEPT = frozenset(string.ascii_letters + string.digits + "_.-:/@+")
+_FORBIDDEN = 403
+_NOT_FOUND = 404
+_UNAUTHORIZED = 401
+_TOO_MANY_REQUESTS = 429
+_FIRST_SERVER_ERROR = 500
+# GitHub answers these before acting on a request, so repeating even a POST cannot duplicate a comment.
+_REJECTED_UNPROCESSED = frozenset({_FORBIDDEN, _TOO_MANY_REQUESTS})
+
+_PLAN_IN_SUMMARY = "The plan is in the job summary."
+_FORK_NOTICE = (
+    "No PR comment: this pull request comes from a fork, and GitHub gives workflows on fork pull requests "
+    f"a read-only token and no secrets, so this run does not try to write one. {_PLAN_IN_SUMMARY}"
+)
+_EMPTY_TOKEN_NOTICE = (
+    "No PR comment: the `github-token` input is empty. Leave it at its default (`${{ github.token }}`) or "
+    f"pass a token that may write pull-request comments. {_PLAN_IN_SUMMARY}"
+)
+
+
+class CommentMode(StrEnum):
+    ALWAYS = "always"
+    CHANGES = "changes"  # create only when something changes, but always keep an existing comment current
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class CommentOutcome:
+    action: Literal["created", "updated", "unchanged", "skipped"]
+    url: str | None  # the comment's html_url
+    notice: str | None  # text for a ::notice:: when the comment was skipped for a reason the user should know
+
+
+class CommentError(ActionError):
+    """The comment could not be written and the run must fail (bad token, wrong repository, GitHub down)."""
+
+    title = "PR comment failed"
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    """How patient the GitHub client is. The defaults are for production; tests pass a fast policy."""
+
+    retries: int = 5
+    backoff_factor: float = 1.0  # 0, 2, 4, 8, 16 seconds between retries of a failing GET or PATCH
+    secondary_rate_wait: float = 60.0  # GitHub asks for at least a minute after a secondary rate limit
+    # A primary-limit reset further away fails the run; a longer Retry-After is cut to this.
+    max_rate_limit_wait: int = 120
+    seconds_between_requests: float = 0.25
+    seconds_between_writes: float = 1.0  # keeps clear of the 80 content-creating requests per minute
+    timeout_seconds: int = 15
+
+
+PRODUCTION_POLICY = ClientPolicy()
+
+
+def comment_marker(comment_id: str | None) -> str:
+    """The hidden first line of the comment for the bridge named ``comment_id`` (no id and ``""`` agree).
+
+    The id is percent-encoded (UTF-8) except for a few safe characters, so it can neither close the HTML
+    comment (no ``>``, no ``--``) nor the quotes, and distinct ids always give distinct markers.
+    """
+    return f'{MARKER_PREFIX} id="{_escape_id(comment_id or "")}" -->'
+
+
+def publish_comment(
+    *,
+    body: str,
+    marker: str,
+    mode: CommentMode,
+    has_changes: bool,
+    token: str | None,
+    api_url: str,
+    repository: str,
+    pr_number: int,
+    is_fork: bool,
+    policy: ClientPolicy = PRODUCTION_POLICY,
+) -> CommentOutcome:
+    """Create, update or leave alone the pull request's comment that starts with ``marker``.
+
+    ``body`` is the whole rendered comment and must start with the ``marker`` line. Raises CommentError
+    when the failure must fail the run; a token that may not write comments only skips, with a notice.
+    """
+    if mode is CommentMode.OFF:
+        return CommentOutcome("skipped", None, None)
+    if is_fork:
+        return CommentOutcome("skipped", None, _FORK_NOTICE)
+    if not token:
+        return CommentOutcome("skipped", None, _EMPTY_TOKEN_NOTICE)
+    if _first_line(body) != marker:
+        raise ValueError("the rendered comment must start with its marker line, or it is never found again")
+    return _publish_with_pygithub(
+        body=body,
+        marker=marker,
+        create_allowed=mode is CommentMode.ALWAYS or has_changes,
+        token=token,
+        api_url=api_url,
+        repository=repository,
+        pr_number=pr_number,
+        policy=policy,
+    )
+
+
+def _publish_with_pygithub(
+    *,
+    body: str,
+    marker: str,
+    create_allowed: bool,
+    token: str,
+    api_url: str,
+    repository: str,
+    pr_number: int,
+    policy: ClientPolicy,
+) -> CommentOutcome:
+    import requests
+    from github import Auth, Github
+    from github.GithubException import GithubException
+
+    client = Github(
+        auth=Auth.Token(token),
+        base_url=api_url.rstrip("/"),
+        lazy=True,  # no GETs of the repository and the issue before the calls that matter
+        per_page=100,
+        user_agent=USER_AGENT,
+        retry=_retry(policy),
+        timeout=policy.timeout_seconds,
+        seconds_between_requests=policy.seconds_between_requests,
+        seconds_between_writes=policy.seconds_between_writes,
+    )
+    where = f"pull request #{pr_number} in {repository}"
+    try:
+        issue = client.get_repo(repository).get_issue(pr_number)
+        existing = _newest_marked(issue.get_comments(), marker)
+        if existing is not None:
+            if existing.body == body:
+                return CommentOutcome("unchanged", existing.html_url, None)
+            existing.edit(body)
+            return CommentOutcome("updated", existing.html_url, None)
+        if not create_allowed:
+            return CommentOutcome("skipped", None, None)
+        return CommentOutcome("created", _create_once(issue, body=body, marker=marker).html_url, None)
+    except GithubException as error:
+        if error.status == _FORBIDDEN and not _is_rate_limit(error):
+            return CommentOutcome("skipped", None, _redacted(_forbidden_notice(error, where=where), token))
+        raise CommentError(_redacted(_failure_message(error, where=where), token)) from error
+    except (requests.ConnectionError, requests.Timeout) as error:
+        message = (
+            f"Could not reach the GitHub API at {api_url} to comment on {where} "
+            f"({type(error).__name__}). Re-run the job; on GitHub Enterprise Server check that the runner "
+            "can reach the API."
+        )
+        raise CommentError(_redacted(message, token)) from error
+    finally:
+        client.close()
+
+
+def _create_once(issue: Issue, *, body: str, marker: str) -> IssueComment:
+    """Create the comment; after an ambiguous failure look for it before trying once more.
+
+    A 5xx or a dropped connection may come after GitHub stored the comment; posting again blindly is
+    how duplicate comments happen.
+    """
+    import requests
+    from github.GithubException import GithubException
+
+    try:
+        return issue.create_comment(body)
+    except GithubException as error:
+        if error.status < _FIRST_SERVER_ERROR:
+            raise
+    except (requests.ConnectionError, requests.Timeout):
+        pass
+    stored = _newest_marked(issue.get_comments(), marker)
+    return stored if stored is not None else issue.create_comment(body)
+
+
+def _newest_marked(comments: Iterable[IssueComment], marker: str) -> IssueComment | None:
+    ours = [comment for comment in comments if _first_line(comment.body) == marker]
+    return max(ours, key=lambda comment: comment.id, default=None)
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").split("\n", 1)[0].removesuffix("\r")
+
+
+def _escape_id(comment_id: str) -> str:
+    escaped: list[str] = []
+    for byte in comment_id.encode("utf-8"):
+        character = chr(byte)
+        doubles_a_dash = character == "-" and bool(escaped) and escaped[-1] == "-"
+        keep = character in _ID_CHARACTERS_KEPT and not doubles_a_dash
+        escaped.append(character if keep else f"%{byte:02X}")
+    return "".join(escaped)
+
+
+def _retry(policy: ClientPolicy) -> GithubRetry:
+    """PyGithub's rate-limit-aware retry, minus the POST retries on 5xx that duplicate comments."""
+    from github.GithubRetry import GithubRetry
+    from urllib3 import Retry
+
+    class NoDuplicateRetry(GithubRetry):
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+            if method == "POST":
+                # Judge a rejected POST as a GET would be judged: POST itself stays out of
+                # allowed_methods so that a read error after sending is never retried either.
+                return status_code in _REJECTED_UNPROCESSED and super().is_retry(
+                    "GET", status_code, has_retry_after
+                )
+            return super().is_retry(method, status_code, has_retry_after)
+
+    return NoDuplicateRetry(
+        total=policy.retries,
+        backoff_factor=policy.backoff_factor,
+        secondary_rate_wait=policy.secondary_rate_wait,
+        max_rate_limit_wait=policy.max_rate_limit_wait,
+        retry_after_max=policy.max_rate_limit_wait,
+        allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "PATCH"},
+        raise_on_status=False,  # PyGithub then raises GithubException with the last status
+    )
+
+
+def _is_rate_limit(error: GithubException) -> bool:
+    from github.GithubException import RateLimitExceededException
+
+    return isinstance(error, RateLimitExceededException) or "retry-after" in {
+        name.lower() for name in (error.headers or {})
+    }
+
+
+def _github_message(error: GithubException) -> str:
+    data = error.data if isinstance(error.data, dict) else {}
+    details = [item.get("message") for item in data.get("errors") or [] if isinstance(item, dict)]
+    messages = [str(message) for message in [data.get("message"), *details] if message]
+    return ": ".join(messages) or "no message"
+
+
+def _forbidden_notice(error: GithubException, *, where: str) -> str:
+    message = _github_message(error)
+    if "not accessible by integration" in message.lower():
+        return (
+            f"No PR comment: the token cannot write comments on {where} (GitHub answered 403 "
+            f'"{message}"). Grant it with `permissions: pull-requests: write` on the job. {_PLAN_IN_SUMMARY}'
+        )
+    return (
+        f'No PR comment: GitHub refused to let the token comment on {where} (403 "{message}"). '
+        + _PLAN_IN_SUMMARY
+    )
+
+
+def _failure_message(error: GithubException, *, where: str) -> str:
+    status, message = error.status, _github_message(error)
+    if status == _UNAUTHORIZED:
+        return (
+            f'GitHub rejected the `github-token` (401 "{message}"): it is invalid or has expired. Leave the '
+            "input at its default (`${{ github.token }}`) or pass a valid token."
+        )
+    if status == _NOT_FOUND:
+        return (
+            f"GitHub answered 404 for {where}: the repository or pull request does not exist, or the token "
+            "cannot see it. Check that the workflow runs in that repository and that `github-token` is a "
+            "token for it (a token of another repository or an app not installed there cannot see it)."
+        )
+    if status in _REJECTED_UNPROCESSED:
+        return (
+            f'GitHub\'s rate limit stopped the comment on {where} ({status} "{message}"), and the wait it '
+            "asked for is longer than this action waits. Re-run the job later."
+        )
+    if status >= _FIRST_SERVER_ERROR:
+        return (
+            f'GitHub kept failing while commenting on {where} ({status} "{message}"), also after retries. '
+            "Re-run the job; if it persists, check https://www.githubstatus.com."
+        )
+    return f'GitHub refused the comment on {where} ({status} "{message}"). Please report this as a bug.'
+
+
+def _redacted(text: str, token: str) -> str:
+    """Messages are built without the token; this guards against GitHub ever echoing it back."""
+    return text.replace(token, "***")
