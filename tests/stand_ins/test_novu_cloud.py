@@ -1,0 +1,960 @@
+"""The Novu Cloud emulator, checked against /work/shared/reference/novu-protocol.md and a real bridge.
+
+These tests keep the emulator honest independently of the action: plain `requests` calls, signatures
+computed here with hmac, expected texts taken from the reference (and the real bridge's captured bodies).
+A scripted stand-in bridge covers the failure answers a real bridge cannot be made to give.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.stand_ins.bridge_process import RunningBridge, running_bridge
+from tests.stand_ins.novu_cloud import NovuCloudEmulator
+
+DEV_KEY = "dev-secret-key-0123456789"
+PROD_KEY = "prod-secret-key-9876543210"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DISCOVER_FIXTURE = (FIXTURES / "discover.json").read_bytes()
+MISMATCH_MESSAGE = json.loads((FIXTURES / "signature-mismatch.json").read_text())["body"]["message"]
+BRIDGE_WORKFLOW_IDS = ["welcome", "digest-comments", "sms-alert", "invoice-paid"]
+
+
+def unreachable_message(url: str) -> str:
+    return (
+        f"Unable to reach Bridge Endpoint at `{url}`. Run npx novu@latest dev in Local mode, "
+        "or ensure your Bridge app deployment is available."
+    )
+
+
+# ---- helpers
+
+
+def sign(secret: str, timestamp_ms: int) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}.{{}}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp_ms},v1={digest}"
+
+
+def signed_discover(bridge_url: str, secret: str) -> dict[str, Any]:
+    response = requests.get(
+        bridge_url,
+        params={"action": "discover"},
+        headers={"novu-signature": sign(secret, int(time.time() * 1000))},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    discovered: dict[str, Any] = response.json()
+    return discovered
+
+
+def without_unknown_schema(discovered_workflow: dict[str, Any]) -> dict[str, Any]:
+    """What §4.4 says Novu stores as rawData."""
+    raw = copy.deepcopy(discovered_workflow)
+    for key in ("payload", "controls"):
+        raw[key].pop("unknownSchema", None)
+    return raw
+
+
+def api(
+    cloud: NovuCloudEmulator,
+    method: str,
+    path: str,
+    *,
+    key: str | None = DEV_KEY,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
+    all_headers = {"Authorization": f"ApiKey {key}"} if key is not None else {}
+    all_headers.update(headers or {})
+    return requests.request(method, cloud.base_url + path, json=body, headers=all_headers, timeout=30)
+
+
+def sync(
+    cloud: NovuCloudEmulator, bridge_url: str, *, key: str = DEV_KEY, **kwargs: Any
+) -> requests.Response:
+    return api(
+        cloud,
+        "POST",
+        "/v1/bridge/sync?source=githubAction",
+        key=key,
+        body={"bridgeUrl": bridge_url},
+        **kwargs,
+    )
+
+
+def assert_nest_error(response: requests.Response, *, status: int, message: str, path: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["statusCode"] == status
+    assert body["message"] == message
+    assert body["path"] == path
+    datetime.strptime(body["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    return body
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/novu"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+def json_answer(status: int, body: Any) -> Answer:
+    return Answer(status, json.dumps(body).encode())
+
+
+class ScriptedBridge:
+    """A stand-in bridge giving scripted answers (the last repeats) and recording what it received.
+
+    With `hold`, each request waits (up to 5 s) for the event before answering; `arrived` is set on the
+    first request.
+    """
+
+    def __init__(self, *answers: Answer, hold: threading.Event | None = None) -> None:
+        self.answers = list(answers)
+        self.received: list[tuple[str, dict[str, str]]] = []
+        self.arrived = threading.Event()
+        self.hold = hold
+        bridge = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                bridge.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                bridge.arrived.set()
+                if bridge.hold is not None:
+                    bridge.hold.wait(timeout=5)
+                answer = bridge.answers.pop(0) if len(bridge.answers) > 1 else bridge.answers[0]
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/novu"
+
+    def close(self) -> None:
+        if self.hold is not None:
+            self.hold.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# ---- fixtures
+
+
+@pytest.fixture(scope="module")
+def dev_bridge() -> Iterator[RunningBridge]:
+    """A strict (NODE_ENV=production) @novu/framework 2.13.2 bridge holding the Development key."""
+    with running_bridge(secret_key=DEV_KEY) as bridge:
+        yield bridge
+
+
+@pytest.fixture(scope="module")
+def prod_keyed_bridge() -> Iterator[RunningBridge]:
+    """The classic mistake: a bridge deployed with the Production key, synced with the Development key."""
+    with running_bridge(secret_key=PROD_KEY) as bridge:
+        yield bridge
+
+
+@pytest.fixture(scope="module")
+def partial_bridge() -> Iterator[RunningBridge]:
+    with running_bridge(secret_key=DEV_KEY, workflows=["welcome", "sms-alert"]) as bridge:
+        yield bridge
+
+
+@pytest.fixture(scope="module")
+def empty_bridge() -> Iterator[RunningBridge]:
+    with running_bridge(secret_key=DEV_KEY, workflows=()) as bridge:
+        yield bridge
+
+
+@pytest.fixture(scope="module")
+def dev_discover(dev_bridge: RunningBridge) -> dict[str, Any]:
+    return signed_discover(dev_bridge.url, DEV_KEY)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Novu's retry back-offs, recorded instead of slept."""
+    return []
+
+
+def new_cloud(sleeps: list[float], **options: Any) -> NovuCloudEmulator:
+    emulator = NovuCloudEmulator(sleep=sleeps.append, **options)
+    emulator.add_environment("Development", api_key=DEV_KEY)
+    emulator.add_environment("Production", api_key=PROD_KEY)
+    return emulator
+
+
+@pytest.fixture
+def cloud(sleeps: list[float]) -> Iterator[NovuCloudEmulator]:
+    with new_cloud(sleeps) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., ScriptedBridge]]:
+    bridges: list[ScriptedBridge] = []
+
+    def make(*answers: Answer, hold: threading.Event | None = None) -> ScriptedBridge:
+        bridge = ScriptedBridge(*answers, hold=hold)
+        bridges.append(bridge)
+        return bridge
+
+    yield make
+    for bridge in bridges:
+        bridge.close()
+
+
+# ---- §4.1 basics
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message", "error"),
+    [
+        (None, "Missing authorization header", "Unauthorized"),
+        ("Basic dXNlcjpwYXNz", 'Invalid authentication scheme: "Basic"', "Unauthorized"),
+        ("ApiKey wrong-key", "API Key not found", "Unauthorized"),
+        ("ApiKey ", "Unauthorized", None),
+        ("Bearer not-a-jwt", "Unauthorized", None),
+    ],
+)
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/environments/me"), ("POST", "/v1/bridge/sync")])
+def test_auth_failures_are_401_with_novus_exact_messages(
+    cloud: NovuCloudEmulator,
+    authorization: str | None,
+    message: str,
+    error: str | None,
+    method: str,
+    path: str,
+) -> None:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = api(
+        cloud, method, path, key=None, headers=headers, body={"bridgeUrl": "http://x.test/api/novu"}
+    )
+
+    body = assert_nest_error(response, status=401, message=message, path=path)
+    assert body.get("error") == error
+    assert cloud.bridge_url("Development") is None
+
+
+def test_unknown_route_is_nest_404_even_without_a_key(cloud: NovuCloudEmulator) -> None:
+    response = api(cloud, "GET", "/v1/no-such-thing?x=1", key=None)
+
+    body = assert_nest_error(
+        response, status=404, message="Cannot GET /v1/no-such-thing?x=1", path="/v1/no-such-thing?x=1"
+    )
+    assert body["error"] == "Not Found"
+
+
+def test_environments_me_identifies_the_keys_environment_without_its_keys(cloud: NovuCloudEmulator) -> None:
+    development = api(cloud, "GET", "/v1/environments/me", key=DEV_KEY)
+    production = api(cloud, "GET", "/v1/environments/me", key=PROD_KEY)
+
+    assert development.status_code == production.status_code == 200
+    dev_env, prod_env = development.json()["data"], production.json()["data"]
+    assert (dev_env["name"], prod_env["name"]) == ("Development", "Production")
+    assert prod_env["_parentId"] == dev_env["_id"]
+    assert "_parentId" not in dev_env
+    assert dev_env["_organizationId"] == prod_env["_organizationId"]
+    assert dev_env["identifier"]
+    assert dev_env["_id"] != prod_env["_id"]
+    assert "bridge" not in dev_env  # never synced
+    for response in (development, production):
+        assert "apiKeys" not in response.json()["data"]
+        assert DEV_KEY not in response.text
+        assert PROD_KEY not in response.text
+
+
+# ---- §4.2-§4.5 sync
+
+
+def test_sync_stores_the_real_bridges_workflows_in_discover_order(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, dev_discover: dict[str, Any]
+) -> None:
+    response = sync(cloud, dev_bridge.url)
+
+    # 201 means the strict 2.13.2 bridge accepted the emulator's signature on discover.
+    assert response.status_code == 201, response.text
+    documents = response.json()["data"]
+    discovered = {w["workflowId"]: w for w in dev_discover["workflows"]}
+    assert [doc["triggers"][0]["identifier"] for doc in documents] == list(discovered) == BRIDGE_WORKFLOW_IDS
+    for doc in documents:
+        source = discovered[doc["triggers"][0]["identifier"]]
+        assert doc["rawData"] == without_unknown_schema(source)
+        assert (doc["origin"], doc["type"], doc["active"]) == ("external", "BRIDGE", True)
+        assert doc["name"] == source.get("name", source["workflowId"])
+        assert doc["description"] == source.get("description", "")
+        assert (doc["tags"], doc["severity"]) == (source["tags"], source["severity"])
+        assert [step["stepId"] for step in doc["steps"]] == [step["stepId"] for step in source["steps"]]
+        assert len(doc["_id"]) == 24
+        assert int(doc["_id"], 16) >= 0
+    assert documents[2]["name"] == "SMS Alert"
+    assert documents[2]["severity"] == "high"
+    assert documents[0]["name"] == "welcome"
+    assert documents[0]["description"] == ""
+    assert cloud.workflow_ids("Development") == BRIDGE_WORKFLOW_IDS
+    assert cloud.workflow_ids("Production") == []
+    assert cloud.bridge_url("Development") == dev_bridge.url
+    me = api(cloud, "GET", "/v1/environments/me").json()["data"]
+    assert me["bridge"] == me["echo"] == {"url": dev_bridge.url}
+
+
+def test_discover_request_is_signed_as_novu_signs_it(
+    sleeps: list[float], scripted: Callable[..., ScriptedBridge]
+) -> None:
+    """§2 test vector: secret test-secret-key at t=1700000000000 signs "<t>.{}" to 2254…f00d."""
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    emulator = NovuCloudEmulator(sleep=sleeps.append, clock=lambda: 1_700_000_000.0)
+    emulator.add_environment("Development", api_key="test-secret-key")
+    with emulator:
+        response = sync(emulator, f"{bridge.url}?x-vercel-protection-bypass=abc", key="test-secret-key")
+
+    assert response.status_code == 201, response.text
+    [(path, headers)] = bridge.received
+    assert path == "/api/novu?x-vercel-protection-bypass=abc&action=discover"
+    assert headers["novu-signature"] == (
+        "t=1700000000000,v1=2254412395c724a8c0af3c5d2c3ff787d8aa6b9c0b8c5cedd111e7e41444f00d"
+    )
+    assert "x-novu-signature" not in headers
+    assert headers["bypass-tunnel-reminder"] == "true"
+    assert "content-length" not in headers  # a GET without a body
+
+
+def test_sync_replaces_an_action_already_in_the_bridge_url(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+
+    assert sync(cloud, f"{bridge.url}?action=health-check&token=t").status_code == 201
+    assert bridge.received[0][0] == "/api/novu?action=discover&token=t"
+
+
+def test_resync_updates_in_place_and_soft_deletes_what_the_bridge_dropped(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, partial_bridge: RunningBridge
+) -> None:
+    cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")
+    cloud.seed_workflow("Development", workflow_id="retired-flow")  # an old Framework workflow
+    cloud.seed_workflow("Development", workflow_id="pre-origin-flow", origin=None)  # synced before #6663
+    first = {doc["rawData"]["workflowId"]: doc for doc in sync(cloud, dev_bridge.url).json()["data"]}
+
+    assert cloud.workflow_ids("Development") == ["made-in-dashboard", *BRIDGE_WORKFLOW_IDS]
+
+    second = sync(cloud, partial_bridge.url)
+
+    assert second.status_code == 201
+    kept = second.json()["data"]
+    assert [doc["rawData"]["workflowId"] for doc in kept] == ["welcome", "sms-alert"]
+    for doc in kept:
+        before = first[doc["rawData"]["workflowId"]]
+        assert (doc["_id"], doc["createdAt"]) == (before["_id"], before["createdAt"])
+        assert [s["_id"] for s in doc["steps"]] == [s["_id"] for s in before["steps"]]
+    assert cloud.workflow_ids("Development") == ["made-in-dashboard", "welcome", "sms-alert"]
+    listed = api(cloud, "GET", "/v2/workflows").json()["data"]
+    assert sorted(w["workflowId"] for w in listed["workflows"]) == [
+        "made-in-dashboard",
+        "sms-alert",
+        "welcome",
+    ]
+    assert listed["totalCount"] == 3
+    current = api(cloud, "POST", "/v1/bridge/diff", body={"bridgeUrl": partial_bridge.url}).json()["data"][
+        "current"
+    ]
+    assert [raw["workflowId"] for raw in current["workflows"]] == ["welcome", "sms-alert"]
+
+
+def test_sync_of_a_bridge_without_workflows_deletes_every_framework_workflow(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, empty_bridge: RunningBridge
+) -> None:
+    cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")
+    sync(cloud, dev_bridge.url)
+
+    response = sync(cloud, empty_bridge.url)
+
+    assert response.status_code == 201
+    assert response.json() == {"data": []}
+    assert cloud.workflow_ids("Development") == ["made-in-dashboard"]
+    assert cloud.bridge_url("Development") == empty_bridge.url
+
+
+def test_dashboard_workflow_with_a_bridge_id_fails_the_whole_sync_without_writing(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    cloud.seed_workflow(
+        "Development", workflow_id="sms-alert", origin="novu-cloud", name="SMS alert (Dashboard)"
+    )
+    before = cloud.workflows("Development")
+
+    response = sync(cloud, dev_bridge.url)
+
+    body = assert_nest_error(
+        response,
+        status=400,
+        message="Workflow sms-alert was already created in Dashboard. Please use another workflowId.",
+        path="/v1/bridge/sync?source=githubAction",
+    )
+    assert body["error"] == "Bad Request"
+    assert cloud.workflows("Development") == before
+    assert cloud.bridge_url("Development") is None
+
+
+def test_a_workflow_without_origin_is_not_a_dashboard_clash(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    cloud.seed_workflow("Development", workflow_id="welcome", origin=None)
+    [seeded] = cloud.workflows("Development")
+
+    response = sync(cloud, dev_bridge.url)
+
+    assert response.status_code == 201
+    assert response.json()["data"][0]["_id"] == seeded["_id"]
+    assert cloud.workflow_ids("Development") == BRIDGE_WORKFLOW_IDS
+
+
+def test_bridge_running_with_another_environments_key_gives_the_bridges_mismatch_message(
+    cloud: NovuCloudEmulator, prod_keyed_bridge: RunningBridge
+) -> None:
+    response = sync(cloud, prod_keyed_bridge.url)
+
+    body = assert_nest_error(
+        response, status=400, message=MISMATCH_MESSAGE, path="/v1/bridge/sync?source=githubAction"
+    )
+    assert body["error"] == "Bad Request"
+    assert "code" not in body  # Novu drops the bridge's error code
+    assert cloud.workflows("Development") == []
+    assert cloud.bridge_url("Development") is None
+
+
+def test_unreachable_bridge_is_retried_once_after_two_seconds_then_400(
+    cloud: NovuCloudEmulator, sleeps: list[float]
+) -> None:
+    url = closed_port_url()
+
+    response = sync(cloud, url)
+
+    assert_nest_error(
+        response, status=400, message=unreachable_message(url), path="/v1/bridge/sync?source=githubAction"
+    )
+    assert sleeps == [2.0]
+
+
+def test_bridge_slower_than_the_timeout_gives_the_timeout_message(
+    sleeps: list[float], scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE), hold=threading.Event())
+    with new_cloud(sleeps, bridge_timeout=0.2) as emulator:
+        response = sync(emulator, bridge.url)
+
+    assert_nest_error(
+        response,
+        status=400,
+        message=f"Bridge request timeout for `{bridge.url}`",
+        path="/v1/bridge/sync?source=githubAction",
+    )
+    assert len(bridge.received) == 2
+    assert sleeps == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (Answer(200, b"<html>Vercel login</html>", "text/html"), "Maximum redirects exceeded for `{url}`"),
+        (Answer(200, b""), "Invalid Bridge URL Response"),
+        (Answer(200, b"null"), "Invalid Bridge URL Response"),
+        (Answer(404, b"<pre>Cannot GET /api/novu</pre>", "text/html"), unreachable_message("{url}")),
+        (
+            Answer(405, b"Method Not Allowed", "text/plain"),
+            "Bridge Endpoint at `{url}` is not correctly configured. Ensure your `@novu/framework` "
+            "integration exposes the `POST`, `GET`, and `OPTIONS` methods.",
+        ),
+        (
+            Answer(502, b"Bad Gateway", "text/plain"),
+            "Could not connect to Bridge Endpoint at `{url}`. "
+            "Make sure you are running your local app server.",
+        ),
+        (
+            json_answer(401, {"message": "Signature expired.", "code": "SignatureExpiredError"}),
+            "Signature expired.",
+        ),
+        (
+            json_answer(418, {"message": "not a framework error"}),
+            "Unknown bridge request error calling `{url}`",
+        ),
+    ],
+)
+def test_bridge_failures_are_flattened_to_400_with_novus_messages(
+    cloud: NovuCloudEmulator,
+    scripted: Callable[..., ScriptedBridge],
+    answer: Answer,
+    expected: str,
+    sleeps: list[float],
+) -> None:
+    bridge = scripted(answer)
+
+    response = sync(cloud, bridge.url)
+
+    assert_nest_error(
+        response,
+        status=400,
+        message=expected.format(url=bridge.url),
+        path="/v1/bridge/sync?source=githubAction",
+    )
+    assert sleeps == []
+    assert len(bridge.received) == 1
+    assert cloud.workflows("Development") == []
+
+
+def test_retryable_bridge_error_is_retried_once(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge], sleeps: list[float]
+) -> None:
+    failing = scripted(json_answer(500, {"message": "boom", "code": "BridgeError", "data": {"stack": "…"}}))
+    recovering = scripted(json_answer(503, {"message": "cold start"}), Answer(200, DISCOVER_FIXTURE))
+
+    assert_nest_error(
+        sync(cloud, failing.url), status=400, message="boom", path="/v1/bridge/sync?source=githubAction"
+    )
+    assert sync(cloud, recovering.url).status_code == 201
+    assert len(failing.received) == len(recovering.received) == 2
+    assert sleeps == [2.0, 2.0]
+
+
+def test_discover_answer_without_workflows_crashes_novu_with_500(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(json_answer(200, {}))
+
+    response = sync(cloud, bridge.url)
+
+    body = assert_nest_error(
+        response,
+        status=500,
+        message="Internal server error, contact support and provide them with the errorId",
+        path="/v1/bridge/sync?source=githubAction",
+    )
+    assert body["errorId"]
+
+
+def test_sync_rejects_a_bridge_url_that_is_not_http(cloud: NovuCloudEmulator) -> None:
+    bad_scheme = sync(cloud, "ftp://bridge.example.com/api/novu")
+    missing = api(cloud, "POST", "/v1/bridge/sync", body={})
+
+    assert bad_scheme.status_code == 422
+    assert bad_scheme.json()["message"] == "Validation Error"
+    assert bad_scheme.json()["errors"]["bridgeUrl"]["value"] == "ftp://bridge.example.com/api/novu"
+    assert missing.status_code == 400
+    assert "bridgeUrl" in missing.json()["cause"]
+
+
+# ---- §4.6 diff
+
+
+def test_diff_before_the_first_sync_is_bridge_url_not_found(cloud: NovuCloudEmulator) -> None:
+    response = api(cloud, "POST", "/v1/bridge/diff", body={"bridgeUrl": "https://app.example.com/api/novu"})
+
+    body = assert_nest_error(response, status=400, message="Bridge URL not found", path="/v1/bridge/diff")
+    assert body["error"] == "Bad Request"
+
+
+def test_diff_after_sync_returns_raw_data_without_unknown_schema(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, dev_discover: dict[str, Any]
+) -> None:
+    cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")
+    sync(cloud, dev_bridge.url)
+    request_body = {"bridgeUrl": "https://preview.example.com/api/novu"}
+
+    response = api(cloud, "POST", "/v1/bridge/diff", body=request_body)
+
+    assert response.status_code == 201
+    data = response.json()["data"]
+    assert data["new"] == request_body
+    assert data["current"]["bridgeUrl"] == dev_bridge.url
+    assert data["current"]["workflows"] == [without_unknown_schema(w) for w in dev_discover["workflows"]]
+    for raw in data["current"]["workflows"]:
+        assert "unknownSchema" not in raw["payload"]
+        assert "unknownSchema" not in raw["controls"]
+
+
+def test_diff_reads_stored_state_and_never_calls_the_bridge(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    sync(cloud, bridge.url)
+
+    api(cloud, "POST", "/v1/bridge/diff", body={"bridgeUrl": bridge.url})
+
+    assert len(bridge.received) == 1
+
+
+# ---- §4.7 validate
+
+
+def test_validate_reports_a_reachable_bridge_as_valid(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    response = api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": dev_bridge.url})
+
+    assert response.status_code == 201
+    assert response.json() == {"data": {"isValid": True}}
+
+
+def test_validate_health_check_is_unsigned(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, (FIXTURES / "health.json").read_bytes()))
+
+    assert api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": bridge.url}).json() == {
+        "data": {"isValid": True}
+    }
+    [(path, headers)] = bridge.received
+    assert path == "/api/novu?action=health-check"
+    assert "novu-signature" not in headers
+
+
+def test_validate_reports_an_unreachable_bridge_as_invalid_with_the_reason(cloud: NovuCloudEmulator) -> None:
+    url = closed_port_url()
+
+    response = api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": url})
+
+    assert response.status_code == 201
+    assert response.json() == {"data": {"isValid": False, "error": unreachable_message(url)}}
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"bridgeUrl": "ftp://bridge.example.com/api/novu"}, {"bridgeUrl": "not a url"}]
+)
+def test_validate_rejects_a_missing_or_ill_formed_url_with_422(
+    cloud: NovuCloudEmulator, body: dict[str, Any]
+) -> None:
+    response = api(cloud, "POST", "/v1/bridge/validate", body=body)
+
+    assert response.status_code == 422
+    assert response.json()["message"] == "Validation Error"
+    assert response.json()["errors"]["bridgeUrl"]["messages"] == ["bridgeUrl must be a URL address"]
+
+
+def test_a_bridge_cloud_cannot_reach_fails_validate_and_sync_alike(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    cloud.set_bridge_reachable(False)
+
+    validate = api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": dev_bridge.url})
+    synced = sync(cloud, dev_bridge.url)
+
+    assert validate.json() == {"data": {"isValid": False, "error": unreachable_message(dev_bridge.url)}}
+    assert synced.status_code == 400
+    assert synced.json()["message"] == unreachable_message(dev_bridge.url)
+    cloud.set_bridge_reachable(True)
+    assert sync(cloud, dev_bridge.url).status_code == 201
+
+
+# ---- §4.8 v2 list
+
+
+def test_v2_list_pages_through_every_workflow_with_a_total_count(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    for number in range(7):
+        cloud.seed_workflow("Development", workflow_id=f"dashboard-{number}", origin="novu-cloud")
+    sync(cloud, dev_bridge.url)
+
+    pages = [
+        api(cloud, "GET", f"/v2/workflows?limit=4&offset={offset}").json()["data"] for offset in (0, 4, 8)
+    ]
+
+    assert [len(page["workflows"]) for page in pages] == [4, 4, 3]
+    assert {page["totalCount"] for page in pages} == {11}
+    listed = [item for page in pages for item in page["workflows"]]
+    assert sorted(item["workflowId"] for item in listed) == sorted(
+        [f"dashboard-{n}" for n in range(7)] + BRIDGE_WORKFLOW_IDS
+    )
+    origins = {item["workflowId"]: item["origin"] for item in listed}
+    assert origins["welcome"] == "external"
+    assert origins["dashboard-0"] == "novu-cloud"
+    for item in listed:
+        assert {
+            "_id",
+            "workflowId",
+            "slug",
+            "name",
+            "tags",
+            "status",
+            "origin",
+            "updatedAt",
+            "createdAt",
+        } <= set(item)
+
+
+def test_v2_list_defaults_to_50_and_caps_the_limit_at_100(cloud: NovuCloudEmulator) -> None:
+    for number in range(120):
+        cloud.seed_workflow("Development", workflow_id=f"wf-{number}", origin="novu-cloud")
+
+    default = api(cloud, "GET", "/v2/workflows").json()["data"]
+    capped = api(cloud, "GET", "/v2/workflows?limit=500").json()["data"]
+    last = api(cloud, "GET", "/v2/workflows?limit=100&offset=100").json()["data"]
+
+    assert (len(default["workflows"]), default["totalCount"]) == (50, 120)
+    assert len(capped["workflows"]) == 100
+    assert len(last["workflows"]) == 20
+
+
+# ---- §4.9 idempotency
+
+
+def test_idempotent_replay_returns_the_cached_answer_without_calling_the_bridge_again(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    key = {"Idempotency-Key": "run-1-attempt-1-development"}
+
+    first = sync(cloud, bridge.url, headers=key)
+    second = sync(cloud, bridge.url, headers=key)
+
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert (
+        first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"] == "run-1-attempt-1-development"
+    )
+    assert "Idempotency-Replay" not in first.headers
+    assert second.headers["Idempotency-Replay"] == "true"
+    assert len(bridge.received) == 1
+
+
+def test_idempotent_replay_repeats_a_cached_error(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(json_answer(401, {"message": MISMATCH_MESSAGE, "code": "SignatureMismatchError"}))
+    key = {"Idempotency-Key": "k-error"}
+
+    first = sync(cloud, bridge.url, headers=key)
+    second = sync(cloud, bridge.url, headers=key)
+
+    assert first.status_code == second.status_code == 400
+    assert first.json()["message"] == second.json()["message"] == MISMATCH_MESSAGE
+    assert second.headers["Idempotency-Replay"] == "true"
+    assert len(bridge.received) == 1
+
+
+def test_same_key_with_another_body_is_422(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    sync(cloud, bridge.url, headers={"Idempotency-Key": "k-body"})
+
+    response = sync(cloud, f"{bridge.url}?other=1", headers={"Idempotency-Key": "k-body"})
+
+    assert_nest_error(
+        response,
+        status=422,
+        message='Request with key "k-body" is being reused for a different body',
+        path="/v1/bridge/sync?source=githubAction",
+    )
+    assert response.headers["Idempotency-Key"] == "k-body"
+
+
+def test_same_key_while_the_first_request_is_in_flight_is_409_retry_after_1(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    release = threading.Event()
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE), hold=release)
+    results: list[requests.Response] = []
+    first = threading.Thread(
+        target=lambda: results.append(sync(cloud, bridge.url, headers={"Idempotency-Key": "k-flight"}))
+    )
+    first.start()
+    assert bridge.arrived.wait(timeout=10)
+
+    concurrent = sync(cloud, bridge.url, headers={"Idempotency-Key": "k-flight"})
+    release.set()
+    first.join(timeout=10)
+
+    body = assert_nest_error(
+        concurrent,
+        status=409,
+        message='Request with key "k-flight" is currently being processed. Please retry after 1 second',
+        path="/v1/bridge/sync?source=githubAction",
+    )
+    assert body["error"] == "Conflict"
+    assert concurrent.headers["Retry-After"] == "1"
+    assert concurrent.headers["Idempotency-Key"] == "k-flight"
+    assert [r.status_code for r in results] == [201]
+
+
+def test_idempotency_key_longer_than_255_characters_is_400(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    too_long = "k" * 256
+
+    rejected = sync(cloud, bridge.url, headers={"Idempotency-Key": too_long})
+    accepted = sync(cloud, bridge.url, headers={"Idempotency-Key": "k" * 255})
+
+    assert_nest_error(
+        rejected,
+        status=400,
+        message=f'idempotencyKey "{too_long}" has exceeded the maximum allowed length of 255 characters',
+        path="/v1/bridge/sync?source=githubAction",
+    )
+    assert accepted.status_code == 201
+    assert len(bridge.received) == 1
+
+
+def test_idempotency_keys_are_scoped_to_the_organisation_not_the_environment(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    """Why a key must name the environment: the same key and body under the Production key is a replay."""
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    sync(cloud, bridge.url, key=DEV_KEY, headers={"Idempotency-Key": "run-1"})
+
+    production = sync(cloud, bridge.url, key=PROD_KEY, headers={"Idempotency-Key": "run-1"})
+
+    assert production.headers["Idempotency-Replay"] == "true"
+    assert cloud.workflow_ids("Production") == []
+    assert cloud.bridge_url("Production") is None
+
+
+# ---- faults, agents, misc
+
+
+def test_injected_503s_come_first_and_are_recorded(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next("POST", "/v1/bridge/sync", status=503, times=2)
+
+    statuses = [sync(cloud, bridge.url, headers={"Idempotency-Key": "k-503"}) for _ in range(3)]
+
+    assert [r.status_code for r in statuses] == [503, 503, 201]
+    assert statuses[0].json()["message"] == "Service Unavailable"
+    assert "Idempotency-Replay" not in statuses[2].headers  # the gateway's 503s never reached the API
+    assert len(cloud.requests_to("POST", "/v1/bridge/sync")) == 3
+    assert len(bridge.received) == 1
+
+
+def test_injected_429_carries_retry_after_and_rate_limit_headers(cloud: NovuCloudEmulator) -> None:
+    cloud.fail_next("GET", "/v1/environments/me", status=429)
+
+    limited = api(cloud, "GET", "/v1/environments/me")
+    after = api(cloud, "GET", "/v1/environments/me")
+
+    assert_nest_error(limited, status=429, message="API rate limit exceeded", path="/v1/environments/me")
+    assert limited.headers["Retry-After"] == "1"
+    assert limited.headers["RateLimit-Remaining"] == "0"
+    assert after.status_code == 200
+
+
+def test_injected_fault_uses_the_given_body_and_headers_even_without_a_key(cloud: NovuCloudEmulator) -> None:
+    cloud.fail_next("GET", "/v2/workflows", status=500, body={"oops": True}, headers={"Retry-After": "7"})
+
+    response = api(cloud, "GET", "/v2/workflows?limit=10", key=None)
+
+    assert response.status_code == 500
+    assert response.json() == {"oops": True}
+    assert response.headers["Retry-After"] == "7"
+
+
+def test_removed_endpoint_answers_404_as_if_the_api_lacked_it(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    sync(cloud, dev_bridge.url)
+    cloud.remove_endpoint("POST", "/v1/bridge/diff")
+
+    response = api(cloud, "POST", "/v1/bridge/diff", body={"bridgeUrl": dev_bridge.url})
+
+    assert_nest_error(response, status=404, message="Cannot POST /v1/bridge/diff", path="/v1/bridge/diff")
+    assert api(cloud, "GET", "/v2/workflows").status_code == 200
+
+
+def test_agent_bridge_url_is_set_and_recorded(cloud: NovuCloudEmulator) -> None:
+    response = api(
+        cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "https://app.example.com/api/novu"}
+    )
+    invalid = api(cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "nope"})
+
+    assert response.status_code == 200
+    assert response.json()["data"]["agentId"] == "support-bot"
+    assert cloud.agent_bridge_urls("Development") == {"support-bot": "https://app.example.com/api/novu"}
+    assert invalid.status_code == 422
+    [recorded, _] = cloud.requests_to("PUT", "/v1/agents/")
+    assert recorded.body == {"bridgeUrl": "https://app.example.com/api/novu"}
+    assert recorded.headers["authorization"] == f"ApiKey {DEV_KEY}"
+    assert json.loads(recorded.raw_body) == recorded.body
+
+
+def test_command_line_prints_the_url_and_writes_state_without_keys(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.stand_ins.novu_cloud",
+            "--port",
+            "0",
+            "--environment",
+            f"Development={DEV_KEY}",
+            "--environment",
+            f"Production={PROD_KEY}",
+            "--state-file",
+            str(state_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        me = requests.get(
+            f"{base_url}/v1/environments/me", headers={"Authorization": f"ApiKey {PROD_KEY}"}, timeout=10
+        )
+        assert me.json()["data"]["name"] == "Production"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=10)
+
+    assert process.returncode == 0, stderr
+    state_text = state_file.read_text()
+    state = json.loads(state_text)
+    assert [env["name"] for env in state["environments"]] == ["Development", "Production"]
+    assert state["requests"][0]["headers"]["authorization"] == "[redacted]"
+    for text in (base_url + stdout, stderr, state_text):
+        assert DEV_KEY not in text
+        assert PROD_KEY not in text
