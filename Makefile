@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make test` and `make demo`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := examples/bridge/node_modules/.installed
+WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
+
+.PHONY: install lint test unit demo clean
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): examples/bridge/package.json examples/bridge/package-lock.json
+	cd examples/bridge && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
+
+test: install lint
+	$(BIN)/pytest
+
+unit: $(PY_STAMP)
+	$(BIN)/pytest --ignore=tests/e2e
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+clean:
+	rm -rf $(VENV) examples/bridge/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
