@@ -46,6 +46,7 @@ class Target:
     bridge_url: str
     previewing_deployed_bridge: bool
     allow_deletions: bool
+    allow_emptying: bool  # only an explicit `allow-deletions: true` may empty an environment
     branch: str | None
 
 
@@ -112,6 +113,7 @@ def resolve_target(*, inputs: Inputs, event: Event) -> Target | Skip:
         allow_deletions=(
             inputs.allow_deletions if inputs.allow_deletions is not None else environment != "Production"
         ),
+        allow_emptying=inputs.allow_deletions is True,
         branch=branch,
     )
 

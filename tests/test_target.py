@@ -225,3 +225,10 @@ def test_missing_key_on_a_fork_pull_request_target_is_an_error_since_secrets_are
             inputs=inputs(**{"INPUT_BRIDGE-URL": "https://b.example.com"}),
             event=pull_request("main", fork=True, name="pull_request_target"),
         )
+
+
+def test_only_an_explicit_allow_deletions_may_empty_an_environment():
+    by_default = resolved(inputs=inputs(**KEYS), event=push("dev"))
+    explicit = resolved(inputs=inputs(**KEYS, **{"INPUT_ALLOW-DELETIONS": "true"}), event=push("dev"))
+    assert (by_default.allow_deletions, by_default.allow_emptying) == (True, False)
+    assert (explicit.allow_deletions, explicit.allow_emptying) == (True, True)
