@@ -392,12 +392,14 @@ class NovuCloudEmulator:
         origin: str | None = "external",
         raw_data: JsonObject | None = None,
         name: str | None = None,
+        synced_from: str = "https://bridge.example.com/api/novu",
     ) -> None:
         """Store a workflow as if it already existed.
 
         origin "external" (or None, as before novuhq/novu#6663) makes a Framework workflow (type BRIDGE)
         whose rawData defaults to a discover object with no steps; any other origin, e.g. "novu-cloud",
-        makes a Dashboard-made workflow (type REGULAR, no rawData).
+        makes a Dashboard-made workflow (type REGULAR, no rawData). A Framework workflow only exists after
+        a sync, and a sync stores its bridge URL: an environment never synced gets ``synced_from``.
         """
         is_framework = origin in _DELETABLE_ORIGINS
         with self._lock:
@@ -424,12 +426,23 @@ class NovuCloudEmulator:
                 "updatedAt": now,
             }
             if is_framework:
+                env.bridge_url = env.bridge_url or synced_from
                 document["rawData"] = (
                     copy.deepcopy(raw_data) if raw_data is not None else _empty_discover(workflow_id)
                 )
             elif raw_data is not None:
                 document["rawData"] = copy.deepcopy(raw_data)
             env.workflows.append(document)
+
+    def seed_synced(self, environment: str, workflows: list[JsonObject], *, bridge_url: str) -> None:
+        """Store discover workflow objects exactly as a sync of them would (rawData, origin, bridge URL)."""
+        with self._lock:
+            env = self._environment_named(environment)
+            existing = {_trigger_identifier(doc): doc for doc in self._live_workflows(env)}
+            now = self._now()
+            for discovered in workflows:
+                self._upsert(env, discovered, existing.get(str(discovered.get("workflowId"))), now=now)
+            env.bridge_url = bridge_url
 
     def workflows(self, environment: str) -> list[JsonObject]:
         """The environment's non-deleted workflow documents, oldest first."""

@@ -958,3 +958,24 @@ def test_command_line_prints_the_url_and_writes_state_without_keys(tmp_path: Pat
     for text in (base_url + stdout, stderr, state_text):
         assert DEV_KEY not in text
         assert PROD_KEY not in text
+
+
+def test_seed_synced_stores_what_a_sync_would_store():
+    served = json.loads((Path(__file__).parents[1] / "fixtures" / "discover.json").read_text())["workflows"]
+    emulator = NovuCloudEmulator()
+    emulator.add_environment("Development", api_key="sk_seed")
+    base = emulator.start()
+    try:
+        emulator.seed_synced("Development", served, bridge_url="https://b.example.com/api/novu")
+        answer = requests.post(
+            f"{base}/v1/bridge/diff",
+            json={"bridgeUrl": "https://b.example.com/api/novu"},
+            headers={"Authorization": "ApiKey sk_seed"},
+            timeout=5,
+        )
+    finally:
+        emulator.stop()
+    current = answer.json()["data"]["current"]
+    assert current["bridgeUrl"] == "https://b.example.com/api/novu"
+    assert [w["workflowId"] for w in current["workflows"]] == [w["workflowId"] for w in served]
+    assert all("unknownSchema" not in w["payload"] for w in current["workflows"])

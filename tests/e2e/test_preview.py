@@ -1,0 +1,209 @@
+"""Pull-request previews, end to end: the real bridge, the Novu Cloud emulator and the GitHub API stand-in."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import FIXTURES, pull_request_event
+from tests.e2e.conftest import GITHUB_TOKEN, PROD_KEY, assert_no_secret
+from tests.stand_ins.bridge_process import RunningBridge, start_bridge
+
+pytestmark = pytest.mark.e2e
+
+MARKER = "<!-- novu-sync-action"
+
+
+def stored_form(workflow: dict[str, Any]) -> dict[str, Any]:
+    """What Novu keeps as rawData: the discover object without unknownSchema in payload and controls."""
+    stored = copy.deepcopy(workflow)
+    for key in ("payload", "controls"):
+        if isinstance(stored.get(key), dict):
+            stored[key].pop("unknownSchema", None)
+    return stored
+
+
+@pytest.fixture(scope="module")
+def pr_bridge():
+    """The pull request's preview deployment: it no longer serves sms-alert."""
+    bridge = start_bridge(secret_key=PROD_KEY, workflows=("welcome", "digest-comments", "invoice-paid"))
+    yield bridge
+    bridge.stop()
+
+
+@pytest.fixture
+def production(novu):
+    """Production as the last sync left it: welcome as in the PR, an older digest-comments, and sms-alert."""
+    served = {
+        w["workflowId"]: w
+        for w in json.loads((FIXTURES / "example-bridge-discover.json").read_text())["workflows"]
+    }
+    novu.seed_workflow("Production", workflow_id="welcome", raw_data=stored_form(served["welcome"]))
+    older_digest = stored_form(served["digest-comments"])
+    older_digest["steps"][0]["controls"]["schema"]["properties"]["amount"]["default"] = 10
+    older_digest["tags"] = ["comments"]
+    novu.seed_workflow("Production", workflow_id="digest-comments", raw_data=older_digest)
+    novu.seed_workflow("Production", workflow_id="sms-alert", raw_data=stored_form(served["sms-alert"]))
+    novu.seed_workflow("Production", workflow_id="invoice-paid", origin="novu-cloud", name="Invoice paid")
+    return novu
+
+
+def preview_inputs(
+    novu, github_api, *, preview_bridge: RunningBridge | None, prod_bridge: RunningBridge, **extra: str
+) -> dict[str, str]:
+    inputs = {
+        "api-url": novu.base_url,
+        "production-secret-key": PROD_KEY,
+        "production-bridge-url": prod_bridge.url,
+        "github-token": GITHUB_TOKEN,
+        "timeout": "10",
+    }
+    if preview_bridge is not None:
+        inputs["preview-bridge-url"] = preview_bridge.url
+    inputs.update(extra)
+    return inputs
+
+
+def test_pull_request_into_main_previews_production_in_one_sticky_comment(
+    run_action, production, github_api, pr_bridge, prod_bridge
+):
+    inputs = preview_inputs(production, github_api, preview_bridge=pr_bridge, prod_bridge=prod_bridge)
+    run = run_action(
+        event_name="pull_request",
+        event=pull_request_event(base="main", number=2),
+        inputs=inputs,
+        github_api_url=github_api.api_url,
+    )
+
+    assert run.returncode == 0, run.log
+    assert run.outputs["mode"] == "preview"
+    assert run.outputs["environment"] == "Production"
+    counts = tuple(run.outputs[k] for k in ("created", "updated", "deleted", "unchanged"))
+    assert counts == ("1", "1", "1", "1")
+    assert run.outputs["has-changes"] == "true"
+    assert run.outputs["success"] == "true"
+    assert run.outputs["result"] == "{}"
+    changes = {w["workflowId"]: w["change"] for w in run.plan["workflows"]}
+    assert changes == {
+        "digest-comments": "update",
+        "invoice-paid": "create",
+        "sms-alert": "delete",
+        "welcome": "unchanged",
+    }
+    assert production.requests_to("POST", "/v1/bridge/sync") == []
+    assert production.requests_to("POST", "/v1/bridge/validate") == []
+
+    comments = github_api.comments("acme/notifications", 2)
+    assert len(comments) == 1
+    body = comments[0].body
+    assert body.startswith(MARKER)
+    assert run.outputs["comment-url"] == (
+        f"{github_api.origin}/acme/notifications/pull/2#issuecomment-{comments[0].id}"
+    )
+    for text in (
+        "Production",
+        "sms-alert",
+        "digest-comments",
+        "invoice-paid",
+        "allow-deletions",
+        "Dashboard",
+    ):
+        assert text in body
+    assert "amount" in body  # the step control whose default changed
+    assert "ec26c3e" in body  # the PR head commit, not the merge commit
+    assert body.split("\n", 1)[1].strip() == run.summary.strip()
+    warnings = run.annotations("warning")
+    assert any("sms-alert" in w for w in warnings)
+    assert any("invoice-paid" in w for w in warnings)
+    assert not run.annotations("error")
+    assert_no_secret(run)
+
+    again = run_action(
+        event_name="pull_request",
+        event=pull_request_event(base="main", number=2, head_sha="0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
+        inputs=inputs,
+        github_api_url=github_api.api_url,
+    )
+    assert again.returncode == 0, again.log
+    comments = github_api.comments("acme/notifications", 2)
+    assert len(comments) == 1
+    assert again.outputs["comment-url"] == run.outputs["comment-url"]
+    assert "0a1b2c3" in comments[0].body
+    assert len(github_api.requests_to("PATCH")) == 1
+
+
+def test_preview_without_a_preview_bridge_says_it_shows_the_deployed_bridge(
+    run_action, novu, github_api, prod_bridge
+):
+    inputs = preview_inputs(novu, github_api, preview_bridge=None, prod_bridge=prod_bridge)
+    run = run_action(
+        event_name="pull_request",
+        event=pull_request_event(base="main"),
+        inputs=inputs,
+        github_api_url=github_api.api_url,
+    )
+    assert run.returncode == 0, run.log
+    assert run.outputs["created"] == "4"
+    assert "preview-bridge-url" in run.summary
+    assert "preview-bridge-url" in github_api.comments("acme/notifications", 2)[0].body
+
+
+def test_fork_pull_request_without_secrets_is_skipped_quietly(run_action, novu, github_api, prod_bridge):
+    inputs = preview_inputs(
+        novu, github_api, preview_bridge=None, prod_bridge=prod_bridge, **{"production-secret-key": ""}
+    )
+    event = pull_request_event(base="main", head_repo="someone/notifications")
+    run = run_action(event_name="pull_request", event=event, inputs=inputs, github_api_url=github_api.api_url)
+    assert run.returncode == 0, run.log
+    assert run.outputs["mode"] == "skip"
+    assert any("fork" in line for line in run.annotations("notice"))
+    assert novu.requests == []
+    assert github_api.requests == []
+
+
+def test_read_only_token_still_gives_the_plan_in_the_summary(run_action, novu, prod_bridge):
+    from tests.stand_ins.github_api import GitHubApiStandIn
+
+    read_only = GitHubApiStandIn(read_only_tokens={GITHUB_TOKEN: "github-actions[bot]"})
+    read_only.start()
+    read_only.add_pull_request("acme/notifications", 2)
+    try:
+        inputs = preview_inputs(novu, read_only, preview_bridge=None, prod_bridge=prod_bridge)
+        run = run_action(
+            event_name="pull_request",
+            event=pull_request_event(base="main"),
+            inputs=inputs,
+            github_api_url=read_only.api_url,
+        )
+    finally:
+        read_only.stop()
+    assert run.returncode == 0, run.log
+    assert run.outputs["comment-url"] == ""
+    assert any("pull-requests: write" in line for line in run.annotations("notice"))
+    assert "welcome" in run.summary
+    assert not read_only.comments("acme/notifications", 2)
+
+
+def test_comment_mode_changes_writes_no_comment_when_nothing_changes(
+    run_action, novu, github_api, prod_bridge
+):
+    served = json.loads((FIXTURES / "example-bridge-discover.json").read_text())["workflows"]
+    for workflow in served:
+        novu.seed_workflow("Production", workflow_id=workflow["workflowId"], raw_data=stored_form(workflow))
+    inputs = preview_inputs(
+        novu, github_api, preview_bridge=None, prod_bridge=prod_bridge, **{"comment-mode": "changes"}
+    )
+    run = run_action(
+        event_name="pull_request",
+        event=pull_request_event(base="main"),
+        inputs=inputs,
+        github_api_url=github_api.api_url,
+    )
+    assert run.returncode == 0, run.log
+    assert run.outputs["has-changes"] == "false"
+    assert run.outputs["unchanged"] == "4"
+    assert github_api.requests_to("POST") == []
+    assert run.outputs["comment-url"] == ""

@@ -1,0 +1,282 @@
+"""Sync runs, end to end: entrypoint.py in a subprocess, the real strict bridge, the Novu Cloud emulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import push_event
+from tests.e2e.conftest import DEV_KEY, PROD_KEY, assert_no_secret
+
+pytestmark = pytest.mark.e2e
+
+BRIDGE_IDS = ["digest-comments", "invoice-paid", "sms-alert", "welcome"]
+
+
+def sync_inputs(novu, *, dev_bridge=None, prod_bridge=None, **extra: str) -> dict[str, str]:
+    inputs = {
+        "api-url": novu.base_url,
+        "development-secret-key": DEV_KEY,
+        "production-secret-key": PROD_KEY,
+        "timeout": "10",
+    }
+    if dev_bridge is not None:
+        inputs["development-bridge-url"] = dev_bridge.url
+    if prod_bridge is not None:
+        inputs["production-bridge-url"] = prod_bridge.url
+    inputs.update(extra)
+    return inputs
+
+
+def test_push_to_dev_syncs_development(run_action, novu, dev_bridge):
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+    )
+
+    assert run.returncode == 0, run.log
+    assert run.outputs["mode"] == "sync"
+    assert run.outputs["environment"] == "Development"
+    assert (
+        run.outputs["created"],
+        run.outputs["updated"],
+        run.outputs["deleted"],
+        run.outputs["unchanged"],
+    ) == ("4", "0", "0", "0")
+    assert run.outputs["has-changes"] == "true"
+    assert run.outputs["success"] == "true"
+    assert run.outputs["comment-url"] == ""
+    assert sorted(w["workflowId"] for w in run.plan["workflows"]) == BRIDGE_IDS
+    result = json.loads(run.outputs["result"])
+    assert len(result) == 4
+    assert sorted(novu.workflow_ids("Development")) == BRIDGE_IDS
+    assert novu.workflow_ids("Production") == []
+    syncs = novu.requests_to("POST", "/v1/bridge/sync")
+    assert len(syncs) == 1
+    assert "source=githubAction" in syncs[0].path
+    assert syncs[0].body == {"bridgeUrl": dev_bridge.url}
+    assert syncs[0].headers.get("idempotency-key", "").startswith("novu-sync-action-")
+    assert "novu-sync-action/" in syncs[0].headers.get("user-agent", "")
+    assert "Development" in run.summary
+    for workflow_id in BRIDGE_IDS:
+        assert workflow_id in run.summary
+    assert not run.annotations("error")
+    assert_no_secret(run)
+
+
+def test_push_to_main_syncs_production_and_a_second_run_changes_nothing(run_action, novu, prod_bridge):
+    inputs = sync_inputs(novu, prod_bridge=prod_bridge)
+    first = run_action(event_name="push", event=push_event("main"), inputs=inputs)
+    assert first.returncode == 0, first.log
+    assert first.outputs["environment"] == "Production"
+    assert sorted(novu.workflow_ids("Production")) == BRIDGE_IDS
+
+    second = run_action(event_name="push", event=push_event("main"), inputs=inputs)
+    assert second.returncode == 0, second.log
+    assert second.outputs["unchanged"] == "4"
+    assert second.outputs["has-changes"] == "false"
+    assert_no_secret(second)
+
+
+def test_unmapped_branch_is_skipped_without_any_request(run_action, novu, dev_bridge):
+    run = run_action(
+        event_name="push",
+        event=push_event("feature/new-digest"),
+        inputs=sync_inputs(novu, dev_bridge=dev_bridge),
+    )
+    assert run.returncode == 0, run.log
+    assert run.outputs["mode"] == "skip"
+    assert run.outputs["environment"] == ""
+    assert any("feature/new-digest" in line for line in run.annotations("notice"))
+    assert novu.requests == []
+
+
+def test_workflow_dispatch_with_environment_syncs_that_environment(run_action, novu, prod_bridge):
+    event = {"ref": "refs/heads/feature/x", "inputs": {}, "repository": {"full_name": "acme/notifications"}}
+    run = run_action(
+        event_name="workflow_dispatch",
+        event=event,
+        inputs=sync_inputs(novu, prod_bridge=prod_bridge, environment="Production"),
+    )
+    assert run.returncode == 0, run.log
+    assert run.outputs["environment"] == "Production"
+    assert sorted(novu.workflow_ids("Production")) == BRIDGE_IDS
+
+
+def test_key_of_another_environment_stops_before_the_bridge_is_called(run_action, novu, prod_bridge):
+    inputs = sync_inputs(novu, prod_bridge=prod_bridge, **{"production-secret-key": DEV_KEY})
+    run = run_action(event_name="push", event=push_event("main"), inputs=inputs)
+    assert run.returncode == 1
+    errors = run.annotations("error")
+    assert len(errors) == 1
+    assert "Development" in errors[0]
+    assert "Production" in errors[0]
+    assert "production-secret-key" in errors[0]
+    assert [r.path for r in novu.requests] == ["/v1/environments/me"]
+    assert "Bridge is up" not in run.log
+    assert run.outputs["success"] == "false"
+    assert_no_secret(run)
+
+
+def test_bridge_running_with_another_secret_is_explained(run_action, novu, dev_bridge):
+    # Production's key, but the bridge at that URL runs with Development's secret key.
+    run = run_action(
+        event_name="push", event=push_event("main"), inputs=sync_inputs(novu, prod_bridge=dev_bridge)
+    )
+    assert run.returncode == 1
+    errors = run.annotations("error")
+    assert len(errors) == 1
+    assert "NOVU_SECRET_KEY" in errors[0]
+    assert "Production" in errors[0]
+    assert novu.requests_to("POST", "/v1/bridge/sync") == []
+    assert novu.workflow_ids("Production") == []
+    assert_no_secret(run)
+
+
+def test_bridge_novu_cannot_reach_stops_the_sync(run_action, novu, dev_bridge):
+    novu.set_bridge_reachable(False)
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+    )
+    assert run.returncode == 1
+    assert len(run.annotations("error")) == 1
+    assert "could not reach the bridge" in run.annotations("error")[0]
+    assert novu.requests_to("POST", "/v1/bridge/sync") == []
+    assert novu.workflow_ids("Development") == []
+
+
+def test_503_twice_then_success_reuses_one_idempotency_key(run_action, novu, dev_bridge):
+    novu.fail_next("POST", "/v1/bridge/sync", status=503, times=2)
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+    )
+    assert run.returncode == 0, run.log
+    syncs = novu.requests_to("POST", "/v1/bridge/sync")
+    assert len(syncs) == 3
+    assert len({s.headers["idempotency-key"] for s in syncs}) == 1
+    assert run.log.count("retrying in") == 2
+    assert sorted(novu.workflow_ids("Development")) == BRIDGE_IDS
+
+
+def test_429_with_retry_after_is_honoured(run_action, novu, dev_bridge):
+    novu.fail_next(
+        "POST",
+        "/v1/bridge/sync",
+        status=429,
+        headers={"Retry-After": "1"},
+        body={"statusCode": 429, "message": "API rate limit exceeded"},
+    )
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+    )
+    assert run.returncode == 0, run.log
+    assert len(novu.requests_to("POST", "/v1/bridge/sync")) == 2
+    assert "429" in run.log
+    assert "retrying in 1 s" in run.log
+
+
+def test_deletion_in_production_is_refused_then_allowed(run_action, novu, prod_bridge):
+    novu.seed_workflow("Production", workflow_id="legacy-digest")
+    inputs = sync_inputs(novu, prod_bridge=prod_bridge)
+
+    refused = run_action(event_name="push", event=push_event("main"), inputs=inputs)
+    assert refused.returncode == 1
+    errors = refused.annotations("error")
+    assert len(errors) == 1
+    assert "legacy-digest" in errors[0]
+    assert "allow-deletions" in errors[0]
+    assert refused.outputs["deleted"] == "1"
+    assert refused.outputs["success"] == "false"
+    assert "legacy-digest" in refused.summary
+    assert novu.requests_to("POST", "/v1/bridge/sync") == []
+    assert novu.workflow_ids("Production") == ["legacy-digest"]
+
+    allowed = run_action(
+        event_name="push", event=push_event("main"), inputs={**inputs, "allow-deletions": "true"}
+    )
+    assert allowed.returncode == 0, allowed.log
+    assert allowed.outputs["deleted"] == "1"
+    assert sorted(novu.workflow_ids("Production")) == BRIDGE_IDS
+
+
+def test_empty_bridge_is_refused_even_where_deletions_are_allowed_by_default(
+    run_action, novu, empty_dev_bridge
+):
+    novu.seed_workflow("Development", workflow_id="welcome")
+    inputs = sync_inputs(novu, dev_bridge=empty_dev_bridge)
+    refused = run_action(event_name="push", event=push_event("dev"), inputs=inputs)
+    assert refused.returncode == 1
+    errors = refused.annotations("error")
+    assert len(errors) == 1
+    assert "discovers no workflows" in errors[0]
+    assert novu.requests_to("POST", "/v1/bridge/sync") == []
+    assert novu.workflow_ids("Development") == ["welcome"]
+
+    emptied = run_action(
+        event_name="push", event=push_event("dev"), inputs={**inputs, "allow-deletions": "true"}
+    )
+    assert emptied.returncode == 0, emptied.log
+    assert emptied.outputs["deleted"] == "1"
+    assert novu.workflow_ids("Development") == []
+
+
+def test_dashboard_id_clash_is_refused_before_novu_rejects_it(run_action, novu, dev_bridge):
+    novu.seed_workflow("Development", workflow_id="welcome", origin="novu-cloud", name="Welcome (Dashboard)")
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+    )
+    assert run.returncode == 1
+    errors = run.annotations("error")
+    assert len(errors) == 1
+    assert "welcome" in errors[0]
+    assert "Dashboard" in errors[0]
+    assert novu.requests_to("POST", "/v1/bridge/sync") == []
+
+
+def test_bad_inputs_are_reported_together_before_any_request(run_action, novu, dev_bridge):
+    inputs = sync_inputs(
+        novu, dev_bridge=dev_bridge, mode="sideways", **{"allow-deletions": "maybe", "comment-mode": "loud"}
+    )
+    run = run_action(event_name="push", event=push_event("dev"), inputs=inputs)
+    assert run.returncode == 1
+    errors = run.annotations("error")
+    assert len(errors) == 1
+    for name in ("mode", "allow-deletions", "comment-mode"):
+        assert f"input `{name}`" in errors[0]
+    assert novu.requests == []
+    assert run.outputs["success"] == "false"
+    assert_no_secret(run)
+
+
+def test_missing_secret_names_the_inputs(run_action, novu, dev_bridge):
+    inputs = sync_inputs(novu, dev_bridge=dev_bridge, **{"development-secret-key": ""})
+    run = run_action(event_name="push", event=push_event("dev"), inputs=inputs)
+    assert run.returncode == 1
+    assert "`development-secret-key` or `secret-key`" in run.annotations("error")[0]
+    assert novu.requests == []
+
+
+def test_bridge_that_does_not_verify_signatures_is_warned_about(run_action, novu, lax_dev_bridge):
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=lax_dev_bridge)
+    )
+    assert run.returncode == 0, run.log
+    warnings = run.annotations("warning")
+    assert any("NODE_ENV=production" in w for w in warnings)
+    assert "NODE_ENV=production" in run.summary
+
+
+def test_bridge_url_query_string_is_kept_on_the_wire_and_redacted_everywhere(run_action, novu, dev_bridge):
+    bypass = "vercelBypassToken123456"
+    url = f"{dev_bridge.url}?x-vercel-protection-bypass={bypass}"
+    run = run_action(
+        event_name="push",
+        event=push_event("dev"),
+        inputs=sync_inputs(novu, **{"development-bridge-url": url}),
+    )
+    assert run.returncode == 0, run.log
+    assert novu.requests_to("POST", "/v1/bridge/sync")[0].body == {"bridgeUrl": url}
+    visible = "\n".join(line for line in run.log.splitlines() if not line.startswith("::add-mask::"))
+    assert bypass not in visible
+    assert bypass not in run.summary
+    assert bypass not in json.dumps(run.outputs)
