@@ -22,11 +22,9 @@ from novu_action.errors import ActionError
 from novu_action.http import (
     HttpClient,
     TransportError,
-    redact_url,
-    remote_text,
     status_text,
-    url_secrets,
 )
+from novu_action.redaction import redact_url, remote_text, url_secrets
 from novu_action.signing import signature_headers
 
 SDK_VERSION_HEADER = "novu-framework-sdk"

@@ -7,17 +7,20 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from novu_action import apply, render
-from novu_action.bridge import BridgeClient, Discovery
+from novu_action import render
 from novu_action.errors import ActionError
-from novu_action.http import HttpClient, redact_url, url_secrets
-from novu_action.novu_api import NovuApi
 from novu_action.plan import Change, Plan, build_plan
+from novu_action.redaction import redact_url, url_secrets
 from novu_action.runner import Runner
 from novu_action.settings import Settings, load_settings
 from novu_action.target import Mode, Skip, Target, resolve_target
+
+if TYPE_CHECKING:
+    from novu_action.bridge import Discovery
+    from novu_action.http import HttpClient
+    from novu_action.novu_api import NovuApi
 
 SECRET_INPUTS = ("SECRET-KEY", "DEVELOPMENT-SECRET-KEY", "PRODUCTION-SECRET-KEY", "GITHUB-TOKEN")
 URL_INPUTS = ("BRIDGE-URL", "DEVELOPMENT-BRIDGE-URL", "PRODUCTION-BRIDGE-URL", "PREVIEW-BRIDGE-URL")
@@ -36,6 +39,7 @@ class Outcome:
     plan: Plan | None = None
     comment_url: str = ""
     success: bool = False
+    refused: bool = False
     result: str = "{}"
     notes: list[str] = field(default_factory=list)
 
@@ -77,7 +81,7 @@ def main(*, stream: TextIO = sys.stdout) -> int:
         _run(runner=runner, settings=settings, target=target, outcome=outcome)
         return 0
     except ActionError as error:
-        refused = isinstance(error, apply.SyncRefused)
+        refused = outcome.refused
         _fail(
             runner=runner,
             outcome=outcome,
@@ -103,6 +107,11 @@ def main(*, stream: TextIO = sys.stdout) -> int:
 
 
 def _run(*, runner: Runner, settings: Settings, target: Target, outcome: Outcome) -> None:
+    # The HTTP stack is imported only by runs that reach the network, not by skips and input errors.
+    from novu_action import apply
+    from novu_action.http import HttpClient
+    from novu_action.novu_api import NovuApi
+
     inputs = settings.inputs
     shown_bridge = redact_url(target.bridge_url)
     http = HttpClient(timeout=inputs.timeout, on_retry=runner.log)
@@ -151,6 +160,7 @@ def _run(*, runner: Runner, settings: Settings, target: Target, outcome: Outcome
         return
 
     with runner.group(f"Sync {target.environment}"):
+        outcome.refused = bool(plan.findings)
         synced = apply.sync(
             plan=plan,
             api=api,
@@ -201,6 +211,8 @@ def _check_key(*, runner: Runner, api: NovuApi, target: Target) -> None:
 def _discover(
     *, runner: Runner, http: HttpClient, target: Target, shown_bridge: str, notes: list[str]
 ) -> Discovery:
+    from novu_action.bridge import BridgeClient
+
     bridge = BridgeClient(
         http=http, url=target.bridge_url, secret_key=target.secret_key, environment=target.environment
     )
@@ -235,7 +247,6 @@ def _preview(
             f"{finding.headline} Workflows: {', '.join(finding.workflow_ids)}. {finding.remedy}",
             title="The sync after merge would be refused",
         )
-    runner.write_summary(render.render_summary(context=context, plan=plan, status=render.Status.PREVIEW))
     event, inputs = settings.event, settings.inputs
     if event.pr_number is not None and settings.github.repository:
         marker = comment_marker(inputs.id)
@@ -255,6 +266,7 @@ def _preview(
         if published.notice:
             runner.annotate("notice", published.notice, title="No pull request comment")
         outcome.comment_url = published.url or ""
+    runner.write_summary(render.render_summary(context=context, plan=plan, status=render.Status.PREVIEW))
     outcome.success = True
     runner.annotate(
         "notice",

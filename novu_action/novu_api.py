@@ -21,12 +21,10 @@ from novu_action.http import (
     HttpClient,
     TransportError,
     format_seconds,
-    redact_url,
-    remote_text,
     status_text,
-    url_secrets,
 )
 from novu_action.plan import ListedWorkflow
+from novu_action.redaction import redact_url, remote_text, url_secrets
 
 US_API_URL = "https://api.novu.co"
 EU_API_URL = "https://eu.api.novu.co"

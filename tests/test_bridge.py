@@ -31,7 +31,7 @@ from novu_action.bridge import (
 )
 from novu_action.http import HttpClient, RetryPolicy
 from tests.stand_ins.bridge_process import RunningBridge, running_bridge
-from tests.test_http import BYPASS_TOKEN, Recorder, Reply, ScriptedServer, closed_port, scripted
+from tests.stand_ins.scripted_http import BYPASS_TOKEN, Recorder, Reply, ScriptedServer, closed_port, scripted
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET_KEY = "sk_test_bridge_secret_0123456789"

@@ -6,16 +6,9 @@ tests/test_bridge.py and tests/test_novu_api.py.
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -27,126 +20,8 @@ from novu_action.http import (
     HttpClient,
     RetryPolicy,
     TransportError,
-    redact_url,
-    remote_text,
-    url_secrets,
 )
-
-BYPASS_TOKEN = "vercel-bypass-t0ken-XYZ"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted answer. ``body``: bytes or str as is, anything else as JSON; ``delay`` in seconds."""
-
-    status: int = 200
-    body: Any = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass(frozen=True)
-class Received:
-    method: str
-    target: str  # path and query string, as sent
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-
-
-Script = Sequence[Reply] | Callable[[Received], Reply]
-
-
-class ScriptedServer:
-    """Answers request N with ``script[N]`` (the last reply repeats) or ``script(request)``."""
-
-    def __init__(self, script: Script) -> None:
-        self.received: list[Received] = []
-        self._script = script
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> ScriptedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    def _reply_to(self, request: Received) -> Reply:
-        with self._lock:
-            self.received.append(request)
-            if callable(self._script):
-                return self._script(request)
-            return self._script[min(len(self.received), len(self._script)) - 1]
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._answer()
-
-            do_POST = do_PUT = do_DELETE = do_GET
-
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                request = Received(
-                    method=self.command,
-                    target=self.path,
-                    headers={name.lower(): value for name, value in self.headers.items()},
-                    body=self.rfile.read(length),
-                )
-                reply = server._reply_to(request)
-                if isinstance(reply.body, bytes):
-                    body = reply.body
-                elif isinstance(reply.body, str):
-                    body = reply.body.encode()
-                else:
-                    body = json.dumps(reply.body).encode()
-                time.sleep(reply.delay)
-                try:
-                    self.send_response(reply.status)
-                    headers = {"Content-Type": "application/json", **reply.headers}
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass  # the client gave up (timeout tests)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-
-@contextmanager
-def scripted(*replies: Reply) -> Iterator[ScriptedServer]:
-    with ScriptedServer(list(replies)) as server:
-        yield server
-
-
-class Recorder:
-    """Stands in for ``sleep`` and ``on_retry``: collects instead of waiting or printing."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-        self.notices: list[str] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    def notice(self, line: str) -> None:
-        self.notices.append(line)
+from tests.stand_ins.scripted_http import BYPASS_TOKEN, Recorder, Reply, ScriptedServer, closed_port, scripted
 
 
 def make_client(
@@ -160,56 +35,6 @@ def make_client(
         clock=lambda: now,
         on_retry=recorder.notice,
     )
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 nothing listens on (it was free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-# --- redaction -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        (
-            f"https://app.vercel.app/api/novu?x-vercel-protection-bypass={BYPASS_TOKEN}",
-            "https://app.vercel.app/api/novu?x-vercel-protection-bypass=REDACTED",
-        ),
-        (
-            "https://ann:hunter22@bridge.example.com:8443/api/novu?a=1&b=two&action=discover#frag",
-            "https://bridge.example.com:8443/api/novu?a=REDACTED&b=REDACTED&action=REDACTED",
-        ),
-        ("https://bridge.example.com/api/novu", "https://bridge.example.com/api/novu"),
-        ("http://[::1]:4000/api/novu?token", "http://[::1]:4000/api/novu?REDACTED"),
-        ("http://host:notaport/x?secret=1", "<unparsable URL>"),
-    ],
-)
-def test_redact_url_hides_query_values_userinfo_and_fragment(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
-
-
-def test_url_secrets_lists_query_values_and_userinfo_in_both_encodings() -> None:
-    url = "https://ann:hunter22@x.example/api/novu?bypass=abc%2Fdef&flag=1&debug"
-    assert url_secrets(url) == ["abc%2Fdef", "abc/def", "debug", "hunter22"]
-
-
-def test_remote_text_cannot_break_lines_leak_secrets_or_run_on() -> None:
-    text = f"bad\r\n::error::injected at https://x/?t={BYPASS_TOKEN}\x1b[31m " + "x" * 500
-    cleaned = remote_text(text, secrets=[BYPASS_TOKEN])
-    assert "\n" not in cleaned
-    assert "\r" not in cleaned
-    assert "\x1b" not in cleaned
-    assert BYPASS_TOKEN not in cleaned
-    assert cleaned.startswith("bad ::error::injected at https://x/?t=REDACTED [31m x")
-    assert len(cleaned) == 300
-    assert cleaned.endswith("…")
-
-
-# --- retry policy ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

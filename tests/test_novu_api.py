@@ -23,7 +23,15 @@ from novu_action.novu_api import (
     NovuUnreachableError,
 )
 from novu_action.plan import ListedWorkflow
-from tests.test_http import BYPASS_TOKEN, Received, Recorder, Reply, ScriptedServer, closed_port, scripted
+from tests.stand_ins.scripted_http import (
+    BYPASS_TOKEN,
+    Received,
+    Recorder,
+    Reply,
+    ScriptedServer,
+    closed_port,
+    scripted,
+)
 
 SECRET_KEY = "nv_sk_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 KEY_INPUT = "`production-secret-key`"
