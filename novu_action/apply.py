@@ -9,11 +9,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from novu_action.errors import ActionError
-from novu_action.novu_api import NovuApi, NovuApiError
-from novu_action.plan import Plan
+from novu_action.novu_api import BridgeValidation, NovuApiError, SyncResponse
+from novu_action.plan import ListedWorkflow, Plan
+
+
+class SyncApi(Protocol):
+    """The part of ``novu_api.NovuApi`` a sync uses; tests hand in a stand-in."""
+
+    def validate_bridge(self, bridge_url: str) -> BridgeValidation: ...
+    def sync(self, bridge_url: str, *, idempotency_key: str) -> SyncResponse: ...
+    def stored_workflows(self, bridge_url: str) -> list[dict[str, Any]] | None: ...
+    def list_workflows(self) -> list[ListedWorkflow]: ...
+    def point_agent(self, agent_id: str, bridge_url: str) -> None: ...
 
 
 class SyncRefused(ActionError):
@@ -61,7 +71,7 @@ def refuse_guarded(plan: Plan) -> None:
 def sync(
     *,
     plan: Plan,
-    api: NovuApi,
+    api: SyncApi,
     bridge_url: str,
     shown_url: str,
     environment: str,
@@ -96,7 +106,7 @@ def sync(
     return SyncOutcome(result=response.data, held_ids=tuple(sorted(held)), agent_ids=tuple(agent_ids))
 
 
-def _held_ids(api: NovuApi, bridge_url: str) -> list[str]:
+def _held_ids(api: SyncApi, bridge_url: str) -> list[str]:
     stored = api.stored_workflows(bridge_url)
     if stored is not None:
         return [str(w.get("workflowId")) for w in stored]
@@ -104,7 +114,7 @@ def _held_ids(api: NovuApi, bridge_url: str) -> list[str]:
 
 
 def _point_agents(
-    *, api: NovuApi, agent_ids: Sequence[str], bridge_url: str, log: Callable[[str], None]
+    *, api: SyncApi, agent_ids: Sequence[str], bridge_url: str, log: Callable[[str], None]
 ) -> None:
     failed: list[str] = []
     for agent_id in agent_ids:
