@@ -34,7 +34,7 @@ class KeyForOtherEnvironment(ActionError):
 class Outcome:
     """What the run reports, filled in as the pipeline goes; written once at the end."""
 
-    mode: str = Mode.SKIP.value
+    mode: str = ""  # stays empty when the run fails before its target is known
     environment: str = ""
     plan: Plan | None = None
     comment_url: str = ""
