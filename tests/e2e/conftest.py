@@ -31,7 +31,9 @@ class ActionRunner:
     def __call__(self, **kwargs: Any) -> ActionRun:
         self.count += 1
         kwargs.setdefault("job_token", GITHUB_TOKEN)
-        return action_runner.run_action(folder=self.tmp_path / f"run{self.count}", **kwargs)
+        run = action_runner.run_action(folder=self.tmp_path / f"run{self.count}", **kwargs)
+        assert_no_secret(run)  # every run, whatever the test is about
+        return run
 
 
 def assert_no_secret(run: ActionRun) -> None:

@@ -280,3 +280,38 @@ def test_bridge_url_query_string_is_kept_on_the_wire_and_redacted_everywhere(run
     assert bypass not in visible
     assert bypass not in run.summary
     assert bypass not in json.dumps(run.outputs)
+
+
+def test_requests_do_not_grow_with_the_number_of_workflows(run_action, novu, dev_bridge):
+    """Bulk calls only: 250 workflows in the environment cost three list pages, not 250 requests."""
+    for index in range(250):
+        novu.seed_workflow("Development", workflow_id=f"archived-{index:03d}", origin="novu-cloud")
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+    )
+    assert run.returncode == 0, run.log
+    calls = [f"{r.method} {r.path.split('?')[0]}" for r in novu.requests]
+    assert calls == [
+        "GET /v1/environments/me",
+        "POST /v1/bridge/diff",
+        "GET /v2/workflows",
+        "GET /v2/workflows",
+        "GET /v2/workflows",
+        "POST /v1/bridge/validate",
+        "POST /v1/bridge/sync",
+        "POST /v1/bridge/diff",
+    ]
+
+
+def test_without_the_diff_endpoint_the_plan_is_at_workflow_level_and_says_so(run_action, novu, dev_bridge):
+    novu.seed_workflow("Development", workflow_id="welcome")
+    novu.remove_endpoint("POST", "/v1/bridge/diff")
+    run = run_action(
+        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+    )
+    assert run.returncode == 0, run.log
+    assert run.plan["detail"] == "workflow"
+    assert (run.outputs["created"], run.outputs["updated"]) == ("3", "1")
+    assert any("workflow ids only" in line for line in run.annotations("warning"))
+    assert "compares workflow ids only" in run.summary
+    assert sorted(novu.workflow_ids("Development")) == BRIDGE_IDS
