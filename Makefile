@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := examples/bridge/node_modules/.installed
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
 
-.PHONY: install lint test unit demo clean
+.PHONY: install lint test unit demo bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -38,3 +38,6 @@ demo: install
 
 clean:
 	rm -rf $(VENV) examples/bridge/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+bench: install
+	$(BIN)/python scripts/benchmark.py
