@@ -82,7 +82,7 @@ def sync(
     refuse_guarded(plan)
     validation = api.validate_bridge(bridge_url)
     if not validation.is_valid:
-        reason = f": {validation.error}" if validation.error else ""
+        reason = f": {validation.error.rstrip('.')}" if validation.error else ""
         raise BridgeNotReachableFromNovu(
             f"Novu Cloud could not reach the bridge at {shown_url}{reason}. Nothing was changed. "
             "The runner reached it, so check that the deployment is public (no login, VPN or IP allow-list; "

@@ -115,7 +115,9 @@ def _run(*, runner: Runner, settings: Settings, target: Target, outcome: Outcome
     inputs = settings.inputs
     shown_bridge = redact_url(target.bridge_url)
     http = HttpClient(timeout=inputs.timeout, on_retry=runner.log)
-    api = NovuApi(http=http, api_url=inputs.api_url, secret_key=target.secret_key, key_input=target.key_input)
+    api = NovuApi(
+        http=http, api_url=inputs.api_url, secret_key=target.secret_key, key_input=f"`{target.key_input}`"
+    )
     verb = "Previewing" if target.mode is Mode.PREVIEW else "Syncing"
     runner.log(f"{verb} {target.environment} from the bridge at {shown_bridge}")
 
