@@ -262,7 +262,7 @@ def _preview(
                 api_url=settings.github.api_url,
                 repository=settings.github.repository,
                 pr_number=event.pr_number,
-                is_fork=event.is_fork,
+                is_fork=event.withholds_secrets,  # a read-only token: writing would be doomed
             )
             runner.log(f"Comment {published.action}" + (f": {published.url}" if published.url else ""))
         if published.notice:

@@ -207,3 +207,15 @@ def test_comment_mode_changes_writes_no_comment_when_nothing_changes(
     assert run.outputs["unchanged"] == "4"
     assert github_api.requests_to("POST") == []
     assert run.outputs["comment-url"] == ""
+
+
+def test_pull_request_target_from_a_fork_gets_its_comment(run_action, novu, github_api, prod_bridge):
+    """pull_request_target runs in the base repository with its secrets and a writable token."""
+    inputs = preview_inputs(novu, github_api, preview_bridge=None, prod_bridge=prod_bridge)
+    event = pull_request_event(base="main", head_repo="someone/notifications")
+    run = run_action(
+        event_name="pull_request_target", event=event, inputs=inputs, github_api_url=github_api.api_url
+    )
+    assert run.returncode == 0, run.log
+    assert run.outputs["mode"] == "preview"
+    assert len(github_api.comments("acme/notifications", 2)) == 1
