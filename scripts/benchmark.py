@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -119,45 +120,31 @@ def bench_runs() -> None:
 
         print(f"start-up of a skipping run:        {median_seconds(skip, repeat=7) * 1000:8.1f} ms")
 
-        def sync() -> object:
+        def against_fresh_novu(environment: str, **kwargs: Any) -> object:
             novu = NovuCloudEmulator()
-            novu.add_environment("Development", api_key=KEY)
+            novu.add_environment(environment, api_key=KEY)
             novu.start()
             try:
-                run = run_action(
-                    folder=folder / f"sync{next(counter)}",
-                    event_name="push",
-                    event=push_event("dev"),
-                    inputs={"secret-key": KEY, "bridge-url": bridge.url, "api-url": novu.base_url},
-                )
+                inputs = {"secret-key": KEY, "bridge-url": bridge.url, "api-url": novu.base_url}
+                run = run_action(folder=folder / f"run{next(counter)}", inputs=inputs, **kwargs)
             finally:
                 novu.stop()
             assert run.returncode == 0, run.log
             return run
+
+        def sync() -> object:
+            return against_fresh_novu("Development", event_name="push", event=push_event("dev"))
 
         print(f"a whole sync (4 workflows):        {median_seconds(sync, repeat=5) * 1000:8.1f} ms")
 
         def preview() -> object:
-            novu = NovuCloudEmulator()
-            novu.add_environment("Production", api_key=KEY)
-            novu.start()
-            try:
-                run = run_action(
-                    folder=folder / f"preview{next(counter)}",
-                    event_name="pull_request",
-                    event=pull_request_event(base="main", number=2),
-                    inputs={
-                        "secret-key": KEY,
-                        "bridge-url": bridge.url,
-                        "api-url": novu.base_url,
-                        "github-token": TOKEN,
-                    },
-                    github_api_url=github_api_url,
-                )
-            finally:
-                novu.stop()
-            assert run.returncode == 0, run.log
-            return run
+            return against_fresh_novu(
+                "Production",
+                event_name="pull_request",
+                event=pull_request_event(base="main", number=2),
+                github_api_url=github_api_url,
+                job_token=TOKEN,
+            )
 
         print(f"a whole preview with its comment:  {median_seconds(preview, repeat=5) * 1000:8.1f} ms")
     github.stop()
