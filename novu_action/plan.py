@@ -152,9 +152,11 @@ class GuardFinding:
                     "a sync would delete all of them."
                 )
             case Guard.DASHBOARD_CLASH:
+                exist = "already exists" if n == 1 else "already exist"
+                made = "a Dashboard workflow" if n == 1 else "Dashboard workflows"
                 return (
-                    f"{n} {plural} already exist in {self.environment} as Dashboard workflows "
-                    "with the same id; Novu rejects the sync."
+                    f"{n} {plural} {exist} in {self.environment} as {made} with the same id; "
+                    "Novu rejects the sync."
                 )
 
     @property

@@ -1244,3 +1244,14 @@ def test_steps_not_reported_as_moved_keep_their_relative_order(data: st.DataObje
     old_ids = [s["stepId"] for s in workflow["steps"]]
     kept_in_place = [i for i in new_ids if i in old_ids and i not in reported_moved]
     assert kept_in_place == [i for i in old_ids if i in kept_in_place]
+
+
+@pytest.mark.parametrize(
+    ("ids", "headline"),
+    [
+        (("welcome",), "1 workflow already exists in Production as a Dashboard workflow with the same id"),
+        (("a", "b"), "2 workflows already exist in Production as Dashboard workflows with the same id"),
+    ],
+)
+def test_clash_headline_reads_right_for_one_and_many(ids: tuple[str, ...], headline: str) -> None:
+    assert GuardFinding(Guard.DASHBOARD_CLASH, ids, "Production").headline.startswith(headline)
