@@ -77,8 +77,8 @@ def main(*, stream: TextIO = sys.stdout) -> int:
             _skip(runner=runner, outcome=outcome, skip=target)
             return 0
         outcome.mode, outcome.environment = target.mode.value, target.environment
-        context = _context(settings=settings, target=target, notes=outcome.notes)
-        _run(runner=runner, settings=settings, target=target, outcome=outcome)
+        context = _context(settings=settings, target=target)
+        _run(runner=runner, settings=settings, target=target, context=context, outcome=outcome)
         return 0
     except ActionError as error:
         refused = outcome.refused
@@ -106,7 +106,9 @@ def main(*, stream: TextIO = sys.stdout) -> int:
         runner.set_outputs(outcome.outputs())
 
 
-def _run(*, runner: Runner, settings: Settings, target: Target, outcome: Outcome) -> None:
+def _run(
+    *, runner: Runner, settings: Settings, target: Target, context: render.ReportContext, outcome: Outcome
+) -> None:
     # The HTTP stack is imported only by runs that reach the network, not by skips and input errors.
     from novu_action import apply
     from novu_action.http import HttpClient
@@ -156,7 +158,7 @@ def _run(*, runner: Runner, settings: Settings, target: Target, outcome: Outcome
             if change.change is not Change.UNCHANGED:
                 runner.log(f"  {change.change.value:<9} {change.workflow_id}")
 
-    context = _context(settings=settings, target=target, notes=outcome.notes)
+    context = replace(context, notes=tuple(outcome.notes))
     if target.mode is Mode.PREVIEW:
         _preview(runner=runner, settings=settings, plan=plan, context=context, outcome=outcome)
         return
@@ -303,7 +305,7 @@ def _fail(
         runner.write_summary(render.render_failure(title=title, message=message, context=context))
 
 
-def _context(*, settings: Settings, target: Target, notes: list[str]) -> render.ReportContext:
+def _context(*, settings: Settings, target: Target) -> render.ReportContext:
     return render.ReportContext(
         mode="preview" if target.mode is Mode.PREVIEW else "sync",
         environment=target.environment,
@@ -313,7 +315,6 @@ def _context(*, settings: Settings, target: Target, notes: list[str]) -> render.
         base_branch=settings.event.base_branch,
         commit_sha=settings.event.sha,
         run_url=settings.github.run_url,
-        notes=tuple(notes),
     )
 
 
