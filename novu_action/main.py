@@ -256,7 +256,7 @@ def _preview(
         marker = comment_marker(inputs.id)
         with runner.group("Update the pull request comment"):
             published = publish_comment(
-                body=render.render_comment(context=context, plan=plan, marker=marker),
+                body=runner.redact(render.render_comment(context=context, plan=plan, marker=marker)),
                 marker=marker,
                 mode=inputs.comment_mode,
                 has_changes=plan.has_changes,
