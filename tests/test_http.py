@@ -236,8 +236,7 @@ def test_an_answer_received_earlier_is_returned_when_later_attempts_get_none() -
 
         def stop_the_server_instead_of_sleeping(seconds: float) -> None:
             recorder.sleep(seconds)
-            server._server.shutdown()
-            server._server.server_close()
+            server._server.stop()
 
         client = HttpClient(
             timeout=5.0,

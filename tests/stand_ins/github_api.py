@@ -20,10 +20,11 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tests.stand_ins.local_server import LocalServer
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
@@ -35,7 +36,6 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _COMMENTS_OF_PR = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/issues/(?P<number>[0-9]+)/comments")
 _ONE_COMMENT = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/issues/comments/(?P<id>[0-9]+)")
 _IDLE_CONNECTION_TIMEOUT_SECONDS = 5.0
-_SHUTDOWN_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -113,42 +113,24 @@ class GitHubApiStandIn:
         self._ticks = 0
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": _SHUTDOWN_POLL_SECONDS},
-            name="github-api-stand-in",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server = LocalServer(_handler_for(self), name="github-api-stand-in")
+        self._server.start()
         return self.api_url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = None
-        self._thread = None
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> str:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property
@@ -156,8 +138,7 @@ class GitHubApiStandIn:
         """``http://127.0.0.1:<port>``: the stand-in's "web" host, used in ``html_url``."""
         if self._server is None:
             raise RuntimeError("the GitHub API stand-in is not running: call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.origin
 
     @property
     def api_url(self) -> str:

@@ -35,13 +35,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+
+from tests.stand_ins.local_server import LocalServer
 
 JsonObject = dict[str, Any]
 
@@ -49,7 +51,6 @@ BRIDGE_TIMEOUT_SECONDS = 5.0  # §4.3 DEFAULT_TIMEOUT
 BRIDGE_RETRY_DELAY_SECONDS = 2.0  # §4.3: sync and validate pass retriesLimit 1; got waits 2**1 s
 _RETRYABLE_BRIDGE_STATUSES = frozenset({408, 429, 500, 503, 504, 521, 522, 524})  # §4.3
 _MAX_REDIRECTS = 10  # got's default
-_SHUTDOWN_POLL_SECONDS = 0.05  # how soon stop() returns
 _GOT_USER_AGENT = "got (https://github.com/sindresorhus/got)"
 # @novu/framework 2.13.2 ErrorCodeEnum: `isFrameworkError` is "the body's code is one of these" (§1.6).
 _FRAMEWORK_ERROR_CODES = frozenset(
@@ -361,8 +362,7 @@ class NovuCloudEmulator:
         self._faults: list[_Fault] = []
         self._removed_endpoints: set[tuple[str, str]] = set()
         self._bridge_reachable = True
-        self._server: _EmulatorHttpServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
         self.requests = []
 
     # ----------------------------------------------------------------- set-up and inspection (Python API)
@@ -532,43 +532,26 @@ class NovuCloudEmulator:
         """Serve in a daemon thread; returns the base URL, e.g. http://127.0.0.1:PORT."""
         if self._server is not None:
             raise RuntimeError("The emulator is already running; stop() it first.")
-        self._server = _EmulatorHttpServer((host, port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": _SHUTDOWN_POLL_SECONDS},
-            name="novu-cloud-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server = LocalServer(_handler_for(self), name="novu-cloud-emulator", host=host, port=port)
+        self._server.start()
         return self.base_url
 
     @property
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("The emulator is not running; call start() first.")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.origin
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = None
-        self._thread = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> NovuCloudEmulator:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # ----------------------------------------------------------------- request pipeline
@@ -1113,38 +1096,32 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], _Handler], ...] = (
 )
 
 
-class _EmulatorHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
+def _handler_for(emulator: NovuCloudEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
 
-    def __init__(self, address: tuple[str, int], emulator: NovuCloudEmulator) -> None:
-        super().__init__(address, _RequestHandler)
-        self.emulator = emulator
+        def _dispatch(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw_body = self.rfile.read(length) if length else b""
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            response = emulator.handle(
+                method=self.command, path=self.path, headers=headers, raw_body=raw_body
+            )
+            payload = _json_bytes(response.body)
+            self.send_response(response.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
 
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    server: _EmulatorHttpServer
-    protocol_version = "HTTP/1.1"
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silent: tests and the demo read `requests` instead of an access log."""
 
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        response = self.server.emulator.handle(
-            method=self.command, path=self.path, headers=headers, raw_body=raw_body
-        )
-        payload = _json_bytes(response.body)
-        self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: tests and the demo read `requests` instead of an access log."""
+    return Handler
 
 
 def _parse_args(argv: Sequence[str]) -> argparse.Namespace:

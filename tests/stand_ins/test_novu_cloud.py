@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import pytest
 import requests
 
 from tests.stand_ins.bridge_process import RunningBridge, running_bridge
+from tests.stand_ins.local_server import LocalServer
 from tests.stand_ins.novu_cloud import NovuCloudEmulator
 
 DEV_KEY = "dev-secret-key-0123456789"
@@ -159,11 +160,8 @@ class ScriptedBridge:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = LocalServer(Handler, name="scripted-bridge")
+        self._server.start()
 
     @property
     def url(self) -> str:
@@ -172,8 +170,7 @@ class ScriptedBridge:
     def close(self) -> None:
         if self.hold is not None:
             self.hold.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 # ---- fixtures
