@@ -70,13 +70,15 @@ def start_bridge(
     port: int | None = None,
     startup_timeout: float = 20.0,
     bridge_dir: Path = BRIDGE_DIR,
+    script: Path | None = None,
 ) -> RunningBridge:
     """Start the example bridge on 127.0.0.1 and return once its health-check answers 200.
 
     `workflows=None` serves all workflows, `()` none. `node_env=None` starts it without NODE_ENV, which
     @novu/framework treats as a development runtime (no HMAC check). `port=None` lets the OS pick a free
     port. @novu/framework 2.13.2 refuses to start without a secret key: `secret_key=None` raises
-    BridgeStartError.
+    BridgeStartError. `script` runs another CommonJS bridge app instead of the example's server.mjs,
+    with the example's node_modules on NODE_PATH, so tests can serve workflows a user would not write.
     """
     node = shutil.which("node")
     if node is None:
@@ -87,9 +89,15 @@ def start_bridge(
             "(make test does it)."
         )
     env = _bridge_env(secret_key=secret_key, node_env=node_env, workflows=workflows, port=port)
+    if script is not None:
+        env["NODE_PATH"] = str(bridge_dir / "node_modules")
     with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
         process = subprocess.Popen(
-            [node, "server.mjs"], cwd=bridge_dir, env=env, stdout=stdout_file, stderr=stderr_file
+            [node, str(script or "server.mjs")],
+            cwd=bridge_dir,
+            env=env,
+            stdout=stdout_file,
+            stderr=stderr_file,
         )
         try:
             url = _wait_until_healthy(process, stdout_file=stdout_file, startup_timeout=startup_timeout)
