@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import push_event
 from tests.e2e.conftest import DEV_KEY, PROD_KEY, assert_no_secret
+from tests.stand_ins.bridge_process import running_bridge
 
 pytestmark = pytest.mark.e2e
 
+BRIDGES = Path(__file__).parent / "bridges"
 BRIDGE_IDS = ["digest-comments", "invoice-paid", "sms-alert", "welcome"]
 
 
@@ -315,3 +318,19 @@ def test_without_the_diff_endpoint_the_plan_is_at_workflow_level_and_says_so(run
     assert any("workflow ids only" in line for line in run.annotations("warning"))
     assert "compares workflow ids only" in run.summary
     assert sorted(novu.workflow_ids("Development")) == BRIDGE_IDS
+
+
+def test_agents_the_bridge_serves_are_pointed_at_it(run_action, novu):
+    with running_bridge(secret_key=DEV_KEY, script=BRIDGES / "with_agent.cjs") as bridge:
+        run = run_action(
+            event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=bridge)
+        )
+    assert run.returncode == 0, run.log
+    assert novu.workflow_ids("Development") == ["support-reply"]
+    assert novu.agent_bridge_urls("Development") == {"support-bot": bridge.url}
+    agent_calls = novu.requests_to("PUT", "/v1/agents/")
+    assert [call.path for call in agent_calls] == ["/v1/agents/support-bot/bridge"]
+    # after the sync, never before it: an agent must not point at workflows Novu does not hold yet
+    assert novu.requests.index(agent_calls[0]) > novu.requests.index(
+        novu.requests_to("POST", "/v1/bridge/sync")[0]
+    )

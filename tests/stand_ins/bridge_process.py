@@ -120,6 +120,7 @@ def running_bridge(
     port: int | None = None,
     startup_timeout: float = 20.0,
     bridge_dir: Path = BRIDGE_DIR,
+    script: Path | None = None,
 ) -> Iterator[RunningBridge]:
     """`start_bridge` as a context manager that stops the bridge on exit."""
     bridge = start_bridge(
@@ -129,6 +130,7 @@ def running_bridge(
         port=port,
         startup_timeout=startup_timeout,
         bridge_dir=bridge_dir,
+        script=script,
     )
     try:
         yield bridge

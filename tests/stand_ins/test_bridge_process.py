@@ -171,3 +171,13 @@ def test_bridge_without_secret_key_fails_start_naming_the_variable() -> None:
 def test_missing_node_modules_tells_to_run_npm_ci(tmp_path: Path) -> None:
     with pytest.raises(BridgeStartError, match="run `npm ci` in"):
         start_bridge(secret_key=SECRET_KEY, bridge_dir=tmp_path)
+
+
+def test_another_bridge_script_runs_strict_on_the_example_node_modules() -> None:
+    script = Path(__file__).parents[1] / "e2e" / "bridges" / "with_agent.cjs"
+    with running_bridge(secret_key=SECRET_KEY, script=script) as bridge:
+        assert discover(bridge).status_code == 401
+        signed = discover(bridge, signature_header(SECRET_KEY))
+    assert signed.status_code == 200
+    assert workflow_ids(signed) == ["support-reply"]
+    assert signed.json()["agents"] == [{"agentId": "support-bot"}]
