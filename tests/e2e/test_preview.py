@@ -219,3 +219,29 @@ def test_pull_request_target_from_a_fork_gets_its_comment(run_action, novu, gith
     assert run.returncode == 0, run.log
     assert run.outputs["mode"] == "preview"
     assert len(github_api.comments("acme/notifications", 2)) == 1
+
+
+def test_scheduled_drift_check_previews_without_a_pull_request(
+    run_action, production, github_api, prod_bridge
+):
+    inputs = preview_inputs(
+        production,
+        github_api,
+        preview_bridge=None,
+        prod_bridge=prod_bridge,
+        mode="preview",
+        environment="Production",
+    )
+    run = run_action(
+        event_name="schedule",
+        event={"schedule": "17 6 * * 1-5"},
+        inputs=inputs,
+        ref="refs/heads/main",
+        github_api_url=github_api.api_url,
+    )
+    assert run.returncode == 0, run.log
+    assert (run.outputs["mode"], run.outputs["has-changes"]) == ("preview", "true")
+    assert run.outputs["comment-url"] == ""
+    assert production.requests_to("POST", "/v1/bridge/sync") == []
+    assert github_api.requests == []
+    assert "digest-comments" in run.summary
