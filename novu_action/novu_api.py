@@ -350,55 +350,49 @@ class NovuApi:
         novu_message = remote_text(raw, secrets=self._secrets(call)) if raw else None
         said = f'"{novu_message}"' if novu_message else _not_json_note(response)
         answered = f"{status_text(response)}: {said}"
+        error_class, message = self._explain(response, call, raw=raw, answered=answered)
+        return error_class(message, status=status, novu_message=novu_message)
+
+    def _explain(
+        self, response: requests.Response, call: _Call, *, raw: str | None, answered: str
+    ) -> tuple[type[NovuApiError], str]:
+        """Which error a non-2xx answer is, and the sentence that tells the user what to do."""
+        status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED and raw == "API Key not found":
+            return NovuAuthError, (
+                f"The key in {self._key_input} is not a valid secret key for {self._shown_api_url} "
+                f"(Novu answered {answered}). Check the value (Novu Dashboard → API Keys → Secret Key) "
+                f"and the region: {_REGIONS}, set with `api-url`."
+            )
         if status == HTTPStatus.UNAUTHORIZED:
-            if raw == "API Key not found":
-                return NovuAuthError(
-                    f"The key in {self._key_input} is not a valid secret key for {self._shown_api_url} "
-                    f"(Novu answered {answered}). Check the value (Novu Dashboard → API Keys → Secret Key) "
-                    f"and the region: {_REGIONS}, set with `api-url`.",
-                    status=status,
-                    novu_message=novu_message,
-                )
-            return NovuAuthError(
+            return NovuAuthError, (
                 f"Novu refused the key in {self._key_input} for {call.what} ({answered}). Check that it "
                 f"is the environment's secret key and that `api-url` ({self._shown_api_url}) is right "
-                f"({_REGIONS}).",
-                status=status,
-                novu_message=novu_message,
+                f"({_REGIONS})."
             )
         if status == HTTPStatus.FORBIDDEN:
-            return NovuForbiddenError(
+            return NovuForbiddenError, (
                 f"The key in {self._key_input} may not do {call.what} ({answered}). Use the environment's "
-                "secret key from Novu Dashboard → API Keys, not a key with restricted permissions.",
-                status=status,
-                novu_message=novu_message,
+                "secret key from Novu Dashboard → API Keys, not a key with restricted permissions."
             )
         if status == HTTPStatus.TOO_MANY_REQUESTS:
-            return NovuRateLimitedError(
+            return NovuRateLimitedError, (
                 f"Novu rate-limited {call.what} ({answered}) and retrying did not help"
-                f"{self._requested_wait(response)}. Try again later.",
-                status=status,
-                novu_message=novu_message,
+                f"{self._requested_wait(response)}. Try again later."
             )
         if status >= 500:
-            return NovuServerError(
+            return NovuServerError, (
                 f"The Novu API is having trouble with {call.what}: it answered {answered} and retrying "
-                f"did not help{self._requested_wait(response)}. {_server_error_consequence(call)}",
-                status=status,
-                novu_message=novu_message,
+                f"did not help{self._requested_wait(response)}. {_server_error_consequence(call)}"
             )
         if status == HTTPStatus.CONFLICT:
-            return NovuApiError(
+            return NovuApiError, (
                 f"Novu is still processing an earlier request with the same Idempotency-Key for {call.what} "
-                f"({answered}). Wait a minute, then re-run the job.",
-                status=status,
-                novu_message=novu_message,
+                f"({answered}). Wait a minute, then re-run the job."
             )
         hint = next((advice for needle, advice in _HINTS if raw and needle in raw), None)
-        return NovuApiError(
-            f"The Novu API refused {call.what} with {answered}." + (f" {hint}" if hint else ""),
-            status=status,
-            novu_message=novu_message,
+        return NovuApiError, f"The Novu API refused {call.what} with {answered}." + (
+            f" {hint}" if hint else ""
         )
 
     def _requested_wait(self, response: requests.Response) -> str:
