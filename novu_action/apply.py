@@ -110,7 +110,7 @@ def _held_ids(api: SyncApi, bridge_url: str) -> list[str]:
     stored = api.stored_workflows(bridge_url)
     if stored is not None:
         return [str(w.get("workflowId")) for w in stored]
-    return [w.workflow_id for w in api.list_workflows() if w.origin in ("external", None)]
+    return [w.workflow_id for w in api.list_workflows() if w.is_framework]
 
 
 def _point_agents(

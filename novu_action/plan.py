@@ -15,6 +15,7 @@ from typing import Any
 from novu_action.errors import ActionError
 
 JsonObject = Mapping[str, Any]
+_EXTERNAL_ORIGIN = "external"
 
 
 class Change(StrEnum):
@@ -69,6 +70,11 @@ class ListedWorkflow:
     workflow_id: str
     origin: str | None = None
     name: str | None = None
+
+    @property
+    def is_framework(self) -> bool:
+        """A bridge workflow: what Novu's sync upserts and deletes (origin external, or unset on old ones)."""
+        return self.origin in (None, _EXTERNAL_ORIGIN)
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,6 @@ def _field_json(diff: FieldDiff) -> dict[str, Any]:
 # The diff engine
 # --------------------------------------------------------------------------------------------------
 
-_EXTERNAL_ORIGIN = "external"
 # Deprecated 2.3.0 copies of other fields: `options` holds payloadSchema/controlSchema, `data` = payload,
 # `inputs` = controls. Comparing them would report every change twice.
 _DEPRECATED_WORKFLOW_KEYS = frozenset({"options", "data", "inputs"})
@@ -335,8 +340,8 @@ def build_plan(
     broken deployment; only an explicit ``allow-deletions: true`` does.
     """
     discovered_by_id = _index_discovered(discovered)
-    dashboard_ids = {w.workflow_id for w in listed if w.origin is not None and w.origin != _EXTERNAL_ORIGIN}
-    deletable_listed = {w.workflow_id for w in listed if w.origin in (None, _EXTERNAL_ORIGIN)}
+    dashboard_ids = {w.workflow_id for w in listed if not w.is_framework}
+    deletable_listed = {w.workflow_id for w in listed if w.is_framework}
     listed_names = {w.workflow_id: w.name for w in listed}
 
     if stored is None:
