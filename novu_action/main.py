@@ -39,9 +39,13 @@ class Outcome:
     plan: Plan | None = None
     comment_url: str = ""
     success: bool = False
-    refused: bool = False
     result: str = "{}"
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """A sync stopped by its guards: apply refuses exactly when the plan has findings."""
+        return self.mode == Mode.SYNC.value and self.plan is not None and bool(self.plan.findings)
 
     def outputs(self) -> dict[str, str]:
         plan = self.plan
@@ -81,14 +85,13 @@ def main(*, stream: TextIO = sys.stdout) -> int:
         _run(runner=runner, settings=settings, target=target, context=context, outcome=outcome)
         return 0
     except ActionError as error:
-        refused = outcome.refused
         _fail(
             runner=runner,
             outcome=outcome,
             context=context,
             title=error.title,
             message=str(error),
-            status=render.Status.REFUSED if refused else render.Status.FAILED,
+            status=render.Status.REFUSED if outcome.refused else render.Status.FAILED,
         )
         return 1
     except Exception as error:  # the last line of defence: one clear annotation, no traceback
@@ -115,7 +118,7 @@ def _run(
     from novu_action.novu_api import NovuApi
 
     inputs = settings.inputs
-    shown_bridge = redact_url(target.bridge_url)
+    shown_bridge = context.bridge_url
     http = HttpClient(timeout=inputs.timeout, on_retry=runner.log)
     api = NovuApi(
         http=http, api_url=inputs.api_url, secret_key=target.secret_key, key_input=f"`{target.key_input}`"
@@ -164,7 +167,6 @@ def _run(
         return
 
     with runner.group(f"Sync {target.environment}"):
-        outcome.refused = bool(plan.findings)
         synced = apply.sync(
             plan=plan,
             api=api,
@@ -282,7 +284,7 @@ def _preview(
 def _skip(*, runner: Runner, outcome: Outcome, skip: Skip) -> None:
     outcome.mode, outcome.success = Mode.SKIP.value, True
     runner.annotate("notice", f"Skipped: {skip.reason}", title="Novu sync skipped")
-    runner.write_summary(f"### Novu sync skipped\n\n{render.escape_markdown(skip.reason)}\n")
+    runner.write_summary(render.render_skip(skip.reason))
 
 
 def _fail(

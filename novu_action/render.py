@@ -641,6 +641,11 @@ def render_summary(*, context: ReportContext, plan: Plan, status: Status, error:
     return render_report(context=context, plan=plan, status=status, error=error, limit_bytes=SUMMARY_LIMIT)
 
 
+def render_skip(reason: str) -> str:
+    """The job summary of a run that skipped; ``reason`` names the user's branch or event: escaped."""
+    return f"### Novu sync skipped\n\n{escape_markdown(reason)}\n"
+
+
 def render_failure(*, title: str, message: str, context: ReportContext | None) -> str:
     """The job summary of a run that failed before a plan existed. ``message`` may hold remote text."""
     blocks = [_title(context) if context else "### Novu sync", f"❌ **{_inline(title)}**"]

@@ -35,6 +35,7 @@ from novu_action.render import (
     render_comment,
     render_failure,
     render_report,
+    render_skip,
     render_summary,
 )
 
@@ -686,3 +687,11 @@ def test_escape_markdown_keeps_text_readable_once_rendered():
     assert html.unescape(escape_markdown("<b>*x*</b> [l](u) 1. #2")) == "<b>*x*</b> [l](u) 1. #\u200b2"
     assert escape_markdown("1. first") == "1&#8203;. first"
     assert escape_markdown("- item") == "&#45; item"
+
+
+def test_skip_summary_shows_the_reason_but_not_a_hostile_branch_name_as_markup() -> None:
+    summary = render_skip("branch `<img src=x>@octocat` is not in `branch-map`")
+    assert summary.startswith("### Novu sync skipped\n")
+    assert "<img" not in summary
+    assert "@octocat" not in summary
+    assert "branch-map" in summary

@@ -191,6 +191,7 @@ def test_deletion_in_production_is_refused_then_allowed(run_action, novu, prod_b
     assert refused.outputs["deleted"] == "1"
     assert refused.outputs["success"] == "false"
     assert "legacy-digest" in refused.summary
+    assert "was refused before anything changed" in refused.summary
     assert novu.requests_to("POST", "/v1/bridge/sync") == []
     assert novu.workflow_ids("Production") == ["legacy-digest"]
 
