@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from novu_action.errors import ActionError
 from novu_action.settings import PULL_REQUEST_EVENTS, Event, Inputs, RequestedMode
 
@@ -73,8 +75,8 @@ def resolve_target(*, inputs: Inputs, event: Event) -> Target | Skip:
             f"{'preview' if mode is Mode.PREVIEW else 'sync'}."
         )
     key_inputs = _inputs_for(environment, "secret-key")
-    secret = _first(inputs, key_inputs, secret=True)
-    if secret is None:
+    key = _first_set(inputs, key_inputs)
+    if key is None:
         if event.withholds_secrets:
             who = "Dependabot" if event.actor == "dependabot[bot]" else "a fork"
             return Skip(
@@ -90,7 +92,7 @@ def resolve_target(*, inputs: Inputs, event: Event) -> Target | Skip:
             "(for example `${{ secrets.NOVU_SECRET_KEY_" + environment.upper() + " }}`)."
         )
     bridge_inputs = _inputs_for(environment, "bridge-url")
-    environment_bridge = _first(inputs, bridge_inputs, secret=False)
+    environment_bridge = _first_set(inputs, bridge_inputs)
     bridge_url = inputs.preview_bridge_url if mode is Mode.PREVIEW and inputs.preview_bridge_url else None
     if bridge_url is None:
         if environment_bridge is None:
@@ -99,10 +101,10 @@ def resolve_target(*, inputs: Inputs, event: Event) -> Target | Skip:
                 + " or ".join(f"`{name}`" for name in bridge_inputs)
                 + " to the public URL of the bridge (by convention it ends in `/api/novu`)."
             )
-        bridge_url = environment_bridge
+        bridge_url = environment_bridge[1]
     if mode is Mode.SYNC:
         _refuse_private_bridge(bridge_url=bridge_url, api_url=inputs.api_url)
-    key_input = next(name for name in key_inputs if _first(inputs, (name,), secret=True) is not None)
+    key_input, secret = key
     return Target(
         mode=mode,
         environment=environment,
@@ -154,11 +156,12 @@ def _inputs_for(environment: str, suffix: str) -> tuple[str, ...]:
     return (suffix,)
 
 
-def _first(inputs: Inputs, names: tuple[str, ...], *, secret: bool) -> str | None:
+def _first_set(inputs: Inputs, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first of the inputs ``names`` that is set, as (input name, value)."""
     for name in names:
         value = getattr(inputs, name.replace("-", "_"))
         if value is not None:
-            return str(value.get_secret_value()) if secret else str(value)
+            return name, value.get_secret_value() if isinstance(value, SecretStr) else str(value)
     return None
 
 
