@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import statistics
 import sys
 import tempfile
@@ -21,13 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from novu_action.plan import ListedWorkflow, build_plan
 from novu_action.render import ReportContext, Status, render_comment, render_summary
-from tests.conftest import pull_request_event, push_event
+from tests.conftest import example_bridge_workflows, pull_request_event, push_event
 from tests.stand_ins.action_runner import run_action
 from tests.stand_ins.bridge_process import running_bridge
 from tests.stand_ins.github_api import GitHubApiStandIn
 from tests.stand_ins.novu_cloud import NovuCloudEmulator
 
-FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "example-bridge-discover.json"
 KEY = "sk_bench_development"
 TOKEN = "ghs_benchToken"  # noqa: S105 — a stand-in token for the local GitHub API
 
@@ -44,7 +42,7 @@ def median_seconds(action: Callable[[], object], *, repeat: int) -> float:
 def synthetic_environment(count: int) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """``count`` discovered workflows and a stored state where a third changed, a third is new, a
     third unchanged, plus ``count // 10`` deletions."""
-    templates = json.loads(FIXTURE.read_text())["workflows"]
+    templates = list(example_bridge_workflows().values())
     discovered, stored = [], []
     for index in range(count):
         workflow = copy.deepcopy(templates[index % len(templates)])

@@ -10,7 +10,6 @@ stops at the end.
 from __future__ import annotations
 
 import copy
-import json
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import pull_request_event, push_event
+from tests.conftest import example_bridge_workflows, pull_request_event, push_event
 from tests.stand_ins.action_runner import ActionRun, run_action
 from tests.stand_ins.bridge_process import RunningBridge, running_bridge
 from tests.stand_ins.github_api import GitHubApiStandIn
@@ -29,7 +28,6 @@ DEV_KEY = "sk_demo_development_0001"
 PROD_KEY = "sk_demo_production_0002"
 TOKEN = "ghs_demoToken0003"  # noqa: S105 — a stand-in token for the local GitHub API
 RULE = "=" * 100
-EXAMPLE_DISCOVER = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "example-bridge-discover.json"
 
 
 @contextmanager
@@ -83,7 +81,7 @@ def main() -> int:
 
         # Production as last month's sync left it: the digest sent every 10 minutes and was tagged
         # differently, sms-alert still existed, and weekly-report's code was removed long ago.
-        served = {w["workflowId"]: w for w in json.loads(EXAMPLE_DISCOVER.read_text())["workflows"]}
+        served = example_bridge_workflows()
         older_digest = copy.deepcopy(served["digest-comments"])
         older_digest["steps"][0]["controls"]["schema"]["properties"]["amount"]["default"] = 10
         older_digest["tags"] = ["comments"]

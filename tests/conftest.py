@@ -4,10 +4,18 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def example_bridge_workflows() -> dict[str, dict[str, Any]]:
+    """The example bridge's discover workflows by id, as captured (a test pins the capture to the bridge)."""
+    served = json.loads((FIXTURES / "example-bridge-discover.json").read_text(encoding="utf-8"))["workflows"]
+    return {workflow["workflowId"]: workflow for workflow in served}
+
 
 InputSetter = Callable[..., None]
 

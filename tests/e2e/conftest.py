@@ -24,13 +24,15 @@ SECRETS = (DEV_KEY, PROD_KEY, GITHUB_TOKEN)
 class ActionRunner:
     """Each call runs the action once, in a fresh folder of this test's tmp_path."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, github_api_url: str) -> None:
         self.tmp_path = tmp_path
+        self.github_api_url = github_api_url
         self.count = 0
 
     def __call__(self, **kwargs: Any) -> ActionRun:
         self.count += 1
         kwargs.setdefault("job_token", GITHUB_TOKEN)
+        kwargs.setdefault("github_api_url", self.github_api_url)
         run = action_runner.run_action(folder=self.tmp_path / f"run{self.count}", **kwargs)
         assert_no_secret(run)  # every run, whatever the test is about
         return run
@@ -46,8 +48,8 @@ def assert_no_secret(run: ActionRun) -> None:
 
 
 @pytest.fixture
-def run_action(tmp_path: Path) -> ActionRunner:
-    return ActionRunner(tmp_path)
+def run_action(tmp_path: Path, github_api: GitHubApiStandIn) -> ActionRunner:
+    return ActionRunner(tmp_path, github_api.api_url)
 
 
 @pytest.fixture

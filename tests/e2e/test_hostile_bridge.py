@@ -3,13 +3,12 @@ become HTML, a link, an image, a mention, a closed section or a workflow command
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, pull_request_event, push_event
+from tests.conftest import example_bridge_workflows, pull_request_event, push_event
 from tests.e2e.conftest import DEV_KEY, GITHUB_TOKEN, PROD_KEY
 from tests.stand_ins.bridge_process import start_bridge
 
@@ -71,10 +70,7 @@ def assert_only_our_commands(log: str) -> None:
 
 
 def test_hostile_preview_comment_and_summary_are_inert(run_action, novu, github_api, hostile_bridges):
-    served = {
-        w["workflowId"]: w
-        for w in json.loads((FIXTURES / "example-bridge-discover.json").read_text())["workflows"]
-    }
+    served = example_bridge_workflows()
     novu.seed_synced("Production", [served["welcome"]], bridge_url="https://bridge.example.com/api/novu")
     inputs = {
         "api-url": novu.base_url,
@@ -82,12 +78,7 @@ def test_hostile_preview_comment_and_summary_are_inert(run_action, novu, github_
         "production-bridge-url": hostile_bridges[PROD_KEY].url,
         "github-token": GITHUB_TOKEN,
     }
-    run = run_action(
-        event_name="pull_request",
-        event=pull_request_event(base="main"),
-        inputs=inputs,
-        github_api_url=github_api.api_url,
-    )
+    run = run_action(event_name="pull_request", event=pull_request_event(base="main"), inputs=inputs)
     assert run.returncode == 0, run.log
     assert run.outputs["updated"] == "1"
     body = github_api.comments("acme/notifications", 2)[0].body

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import copy
-import json
-from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, pull_request_event
-from tests.e2e.conftest import GITHUB_TOKEN, PROD_KEY, assert_no_secret
+from tests.conftest import example_bridge_workflows, pull_request_event
+from tests.e2e.conftest import GITHUB_TOKEN, PROD_KEY
 from tests.stand_ins.bridge_process import RunningBridge, start_bridge
+from tests.stand_ins.github_api import GitHubApiStandIn
 
 pytestmark = pytest.mark.e2e
 
 MARKER = "<!-- novu-sync-action"
-
-
-def stored_form(workflow: dict[str, Any]) -> dict[str, Any]:
-    """What Novu keeps as rawData: the discover object without unknownSchema in payload and controls."""
-    stored = copy.deepcopy(workflow)
-    for key in ("payload", "controls"):
-        if isinstance(stored.get(key), dict):
-            stored[key].pop("unknownSchema", None)
-    return stored
 
 
 @pytest.fixture(scope="module")
@@ -37,22 +27,21 @@ def pr_bridge():
 @pytest.fixture
 def production(novu):
     """Production as the last sync left it: welcome as in the PR, an older digest-comments, and sms-alert."""
-    served = {
-        w["workflowId"]: w
-        for w in json.loads((FIXTURES / "example-bridge-discover.json").read_text())["workflows"]
-    }
-    novu.seed_workflow("Production", workflow_id="welcome", raw_data=stored_form(served["welcome"]))
-    older_digest = stored_form(served["digest-comments"])
+    served = example_bridge_workflows()
+    older_digest = copy.deepcopy(served["digest-comments"])
     older_digest["steps"][0]["controls"]["schema"]["properties"]["amount"]["default"] = 10
     older_digest["tags"] = ["comments"]
-    novu.seed_workflow("Production", workflow_id="digest-comments", raw_data=older_digest)
-    novu.seed_workflow("Production", workflow_id="sms-alert", raw_data=stored_form(served["sms-alert"]))
+    novu.seed_synced(
+        "Production",
+        [served["welcome"], older_digest, served["sms-alert"]],
+        bridge_url="https://bridge.example.com/api/novu",
+    )
     novu.seed_workflow("Production", workflow_id="invoice-paid", origin="novu-cloud", name="Invoice paid")
     return novu
 
 
 def preview_inputs(
-    novu, github_api, *, preview_bridge: RunningBridge | None, prod_bridge: RunningBridge, **extra: str
+    novu, *, preview_bridge: RunningBridge | None, prod_bridge: RunningBridge, **extra: str
 ) -> dict[str, str]:
     inputs = {
         "api-url": novu.base_url,
@@ -70,12 +59,9 @@ def preview_inputs(
 def test_pull_request_into_main_previews_production_in_one_sticky_comment(
     run_action, production, github_api, pr_bridge, prod_bridge
 ):
-    inputs = preview_inputs(production, github_api, preview_bridge=pr_bridge, prod_bridge=prod_bridge)
+    inputs = preview_inputs(production, preview_bridge=pr_bridge, prod_bridge=prod_bridge)
     run = run_action(
-        event_name="pull_request",
-        event=pull_request_event(base="main", number=2),
-        inputs=inputs,
-        github_api_url=github_api.api_url,
+        event_name="pull_request", event=pull_request_event(base="main", number=2), inputs=inputs
     )
 
     assert run.returncode == 0, run.log
@@ -119,13 +105,11 @@ def test_pull_request_into_main_previews_production_in_one_sticky_comment(
     assert any("sms-alert" in w for w in warnings)
     assert any("invoice-paid" in w for w in warnings)
     assert not run.annotations("error")
-    assert_no_secret(run)
 
     again = run_action(
         event_name="pull_request",
         event=pull_request_event(base="main", number=2, head_sha="0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
         inputs=inputs,
-        github_api_url=github_api.api_url,
     )
     assert again.returncode == 0, again.log
     comments = github_api.comments("acme/notifications", 2)
@@ -138,13 +122,8 @@ def test_pull_request_into_main_previews_production_in_one_sticky_comment(
 def test_preview_without_a_preview_bridge_says_it_shows_the_deployed_bridge(
     run_action, novu, github_api, prod_bridge
 ):
-    inputs = preview_inputs(novu, github_api, preview_bridge=None, prod_bridge=prod_bridge)
-    run = run_action(
-        event_name="pull_request",
-        event=pull_request_event(base="main"),
-        inputs=inputs,
-        github_api_url=github_api.api_url,
-    )
+    inputs = preview_inputs(novu, preview_bridge=None, prod_bridge=prod_bridge)
+    run = run_action(event_name="pull_request", event=pull_request_event(base="main"), inputs=inputs)
     assert run.returncode == 0, run.log
     assert run.outputs["created"] == "4"
     assert "preview-bridge-url" in run.summary
@@ -153,10 +132,10 @@ def test_preview_without_a_preview_bridge_says_it_shows_the_deployed_bridge(
 
 def test_fork_pull_request_without_secrets_is_skipped_quietly(run_action, novu, github_api, prod_bridge):
     inputs = preview_inputs(
-        novu, github_api, preview_bridge=None, prod_bridge=prod_bridge, **{"production-secret-key": ""}
+        novu, preview_bridge=None, prod_bridge=prod_bridge, **{"production-secret-key": ""}
     )
     event = pull_request_event(base="main", head_repo="someone/notifications")
-    run = run_action(event_name="pull_request", event=event, inputs=inputs, github_api_url=github_api.api_url)
+    run = run_action(event_name="pull_request", event=event, inputs=inputs)
     assert run.returncode == 0, run.log
     assert run.outputs["mode"] == "skip"
     assert any("fork" in line for line in run.annotations("notice"))
@@ -165,13 +144,11 @@ def test_fork_pull_request_without_secrets_is_skipped_quietly(run_action, novu, 
 
 
 def test_read_only_token_still_gives_the_plan_in_the_summary(run_action, novu, prod_bridge):
-    from tests.stand_ins.github_api import GitHubApiStandIn
-
     read_only = GitHubApiStandIn(read_only_tokens={GITHUB_TOKEN: "github-actions[bot]"})
     read_only.start()
     read_only.add_pull_request("acme/notifications", 2)
     try:
-        inputs = preview_inputs(novu, read_only, preview_bridge=None, prod_bridge=prod_bridge)
+        inputs = preview_inputs(novu, preview_bridge=None, prod_bridge=prod_bridge)
         run = run_action(
             event_name="pull_request",
             event=pull_request_event(base="main"),
@@ -190,18 +167,13 @@ def test_read_only_token_still_gives_the_plan_in_the_summary(run_action, novu, p
 def test_comment_mode_changes_writes_no_comment_when_nothing_changes(
     run_action, novu, github_api, prod_bridge
 ):
-    served = json.loads((FIXTURES / "example-bridge-discover.json").read_text())["workflows"]
-    for workflow in served:
-        novu.seed_workflow("Production", workflow_id=workflow["workflowId"], raw_data=stored_form(workflow))
-    inputs = preview_inputs(
-        novu, github_api, preview_bridge=None, prod_bridge=prod_bridge, **{"comment-mode": "changes"}
+    novu.seed_synced(
+        "Production",
+        list(example_bridge_workflows().values()),
+        bridge_url="https://bridge.example.com/api/novu",
     )
-    run = run_action(
-        event_name="pull_request",
-        event=pull_request_event(base="main"),
-        inputs=inputs,
-        github_api_url=github_api.api_url,
-    )
+    inputs = preview_inputs(novu, preview_bridge=None, prod_bridge=prod_bridge, **{"comment-mode": "changes"})
+    run = run_action(event_name="pull_request", event=pull_request_event(base="main"), inputs=inputs)
     assert run.returncode == 0, run.log
     assert run.outputs["has-changes"] == "false"
     assert run.outputs["unchanged"] == "4"
@@ -211,11 +183,9 @@ def test_comment_mode_changes_writes_no_comment_when_nothing_changes(
 
 def test_pull_request_target_from_a_fork_gets_its_comment(run_action, novu, github_api, prod_bridge):
     """pull_request_target runs in the base repository with its secrets and a writable token."""
-    inputs = preview_inputs(novu, github_api, preview_bridge=None, prod_bridge=prod_bridge)
+    inputs = preview_inputs(novu, preview_bridge=None, prod_bridge=prod_bridge)
     event = pull_request_event(base="main", head_repo="someone/notifications")
-    run = run_action(
-        event_name="pull_request_target", event=event, inputs=inputs, github_api_url=github_api.api_url
-    )
+    run = run_action(event_name="pull_request_target", event=event, inputs=inputs)
     assert run.returncode == 0, run.log
     assert run.outputs["mode"] == "preview"
     assert len(github_api.comments("acme/notifications", 2)) == 1
@@ -226,18 +196,13 @@ def test_scheduled_drift_check_previews_without_a_pull_request(
 ):
     inputs = preview_inputs(
         production,
-        github_api,
         preview_bridge=None,
         prod_bridge=prod_bridge,
         mode="preview",
         environment="Production",
     )
     run = run_action(
-        event_name="schedule",
-        event={"schedule": "17 6 * * 1-5"},
-        inputs=inputs,
-        ref="refs/heads/main",
-        github_api_url=github_api.api_url,
+        event_name="schedule", event={"schedule": "17 6 * * 1-5"}, inputs=inputs, ref="refs/heads/main"
     )
     assert run.returncode == 0, run.log
     assert (run.outputs["mode"], run.outputs["has-changes"]) == ("preview", "true")

@@ -90,6 +90,13 @@ class ActionRun:
     def annotations(self, level: str) -> list[str]:
         return [line for line in self.log.splitlines() if line.startswith(f"::{level}")]
 
+    def the_error(self) -> str:
+        """The one error annotation a failed run must end with (and exit status 1)."""
+        errors = self.annotations("error")
+        if self.returncode != 1 or len(errors) != 1:
+            raise AssertionError(f"expected exit 1 with one ::error, got {self.returncode}:\n{self.log}")
+        return errors[0]
+
     @property
     def plan(self) -> dict[str, Any]:
         plan: dict[str, Any] = json.loads(self.outputs["plan"])
