@@ -223,12 +223,12 @@ def _discover(
         http=http, url=target.bridge_url, secret_key=target.secret_key, environment=target.environment
     )
     health = bridge.health()
-    runner.log(
-        f"Bridge is up: framework {health.sdkVersion or 'unknown'}, "
-        f"{health.discovered.workflows} workflow(s), {health.discovered.steps} step(s)."
-    )
+    runner.log(f"Bridge is up: {health.discovered.workflows} workflow(s), {health.discovered.steps} step(s).")
     discovery = bridge.discover()
-    runner.log(f"Discovered {len(discovery.workflows)} workflow(s) with a signed request.")
+    runner.log(
+        f"Discovered {len(discovery.workflows)} workflow(s) with a signed request "
+        f"(@novu/framework {discovery.sdk_version or 'version unknown'})."
+    )
     if not bridge.verifies_signatures():
         advice = (
             "answered an unsigned discover request, so anyone can read its workflow code. Start it with "

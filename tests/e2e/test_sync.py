@@ -64,6 +64,7 @@ def test_push_to_dev_syncs_development(run_action, novu, dev_bridge):
     for workflow_id in BRIDGE_IDS:
         assert workflow_id in run.summary
     assert not run.annotations("error")
+    assert "(@novu/framework 2.13.2)" in run.log
 
 
 def test_push_to_main_syncs_production_and_a_second_run_changes_nothing(run_action, novu, prod_bridge):
