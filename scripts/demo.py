@@ -9,7 +9,6 @@ stops at the end.
 
 from __future__ import annotations
 
-import copy
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import example_bridge_workflows, pull_request_event, push_event
+from tests.conftest import last_months_workflows, pull_request_event, push_event
 from tests.stand_ins.action_runner import ActionRun, run_action
 from tests.stand_ins.bridge_process import RunningBridge, running_bridge
 from tests.stand_ins.github_api import GitHubApiStandIn
@@ -81,15 +80,7 @@ def main() -> int:
 
         # Production as last month's sync left it: the digest sent every 10 minutes and was tagged
         # differently, sms-alert still existed, and weekly-report's code was removed long ago.
-        served = example_bridge_workflows()
-        older_digest = copy.deepcopy(served["digest-comments"])
-        older_digest["steps"][0]["controls"]["schema"]["properties"]["amount"]["default"] = 10
-        older_digest["tags"] = ["comments"]
-        novu.seed_synced(
-            "Production",
-            [served["welcome"], older_digest, served["sms-alert"]],
-            bridge_url=bridges["prod-before"].url,
-        )
+        novu.seed_synced("Production", last_months_workflows(), bridge_url=bridges["prod-before"].url)
         novu.seed_workflow("Production", workflow_id="weekly-report")
         merged = {**common, "production-bridge-url": bridges["prod-after"].url}
 

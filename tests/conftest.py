@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable
@@ -15,6 +16,16 @@ def example_bridge_workflows() -> dict[str, dict[str, Any]]:
     """The example bridge's discover workflows by id, as captured (a test pins the capture to the bridge)."""
     served = json.loads((FIXTURES / "example-bridge-discover.json").read_text(encoding="utf-8"))["workflows"]
     return {workflow["workflowId"]: workflow for workflow in served}
+
+
+def last_months_workflows() -> list[dict[str, Any]]:
+    """What a sync a month ago left: welcome as today, digest-comments sending every 10 minutes with
+    another tag, and sms-alert, which today's code no longer has (and no invoice-paid yet)."""
+    served = example_bridge_workflows()
+    older_digest = copy.deepcopy(served["digest-comments"])
+    older_digest["steps"][0]["controls"]["schema"]["properties"]["amount"]["default"] = 10
+    older_digest["tags"] = ["comments"]
+    return [served["welcome"], older_digest, served["sms-alert"]]
 
 
 InputSetter = Callable[..., None]

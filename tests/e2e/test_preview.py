@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from tests.conftest import example_bridge_workflows, pull_request_event
+from tests.conftest import example_bridge_workflows, last_months_workflows, pull_request_event
 from tests.e2e.conftest import GITHUB_TOKEN, PROD_KEY
 from tests.stand_ins.bridge_process import RunningBridge, start_bridge
 from tests.stand_ins.github_api import GitHubApiStandIn
@@ -27,15 +25,7 @@ def pr_bridge():
 @pytest.fixture
 def production(novu):
     """Production as the last sync left it: welcome as in the PR, an older digest-comments, and sms-alert."""
-    served = example_bridge_workflows()
-    older_digest = copy.deepcopy(served["digest-comments"])
-    older_digest["steps"][0]["controls"]["schema"]["properties"]["amount"]["default"] = 10
-    older_digest["tags"] = ["comments"]
-    novu.seed_synced(
-        "Production",
-        [served["welcome"], older_digest, served["sms-alert"]],
-        bridge_url="https://bridge.example.com/api/novu",
-    )
+    novu.seed_synced("Production", last_months_workflows(), bridge_url="https://bridge.example.com/api/novu")
     novu.seed_workflow("Production", workflow_id="invoice-paid", origin="novu-cloud", name="Invoice paid")
     return novu
 
