@@ -112,12 +112,22 @@ def test_pull_request_into_main_previews_production_in_one_sticky_comment(
 def test_preview_without_a_preview_bridge_says_it_shows_the_deployed_bridge(
     run_action, novu, github_api, prod_bridge
 ):
-    inputs = preview_inputs(novu, preview_bridge=None, prod_bridge=prod_bridge)
+    bypass = "vercelBypassInPreview987"
+    inputs = preview_inputs(
+        novu,
+        preview_bridge=None,
+        prod_bridge=prod_bridge,
+        **{"production-bridge-url": f"{prod_bridge.url}?x-vercel-protection-bypass={bypass}"},
+    )
     run = run_action(event_name="pull_request", event=pull_request_event(base="main"), inputs=inputs)
     assert run.returncode == 0, run.log
     assert run.outputs["created"] == "4"
+    body = github_api.comments("acme/notifications", 2)[0].body
     assert "preview-bridge-url" in run.summary
-    assert "preview-bridge-url" in github_api.comments("acme/notifications", 2)[0].body
+    assert "preview-bridge-url" in body
+    assert "x-vercel-protection-bypass=REDACTED" in body
+    for secret in (bypass, PROD_KEY, GITHUB_TOKEN):
+        assert secret not in body
 
 
 def test_fork_pull_request_without_secrets_is_skipped_quietly(run_action, novu, github_api, prod_bridge):
