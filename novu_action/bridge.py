@@ -1,157 +1,113 @@
-"""Bridge client: the unsigned health-check, the signed ``discover``, and models of their answers.
+"""Bridge client: the unsigned health-check, the signed ``discover`` and the unsigned probe.
 
-The bridge is the user's deployment of a ``@novu/framework`` app (by convention at ``/api/novu``).
-Its answers are remote text: the models accept fields they do not know (newer framework versions
-add some), and every message quotes remote text only after ``http.remote_text``.
+The bridge is the user's deployment of a ``@novu/framework`` app (by convention at ``/api/novu``). Its
+answers are remote text: messages quote it only after ``redaction.remote_text``, and name the bridge URL
+with its query values redacted.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import requests
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from novu_action.discovery import FRAMEWORK_HINT, Discovery, InvalidDiscoverAnswer, discovery_from
 from novu_action.errors import ActionError
 from novu_action.http import (
+    MAX_BODY_BYTES,
     HttpClient,
+    HttpResponse,
+    ResponseTooLargeError,
     TransportError,
     status_text,
 )
 from novu_action.redaction import redact_url, remote_text, url_secrets
-from novu_action.signing import signature_headers
+from novu_action.signing import Signer, signature_headers
+from novu_action.wire import content_type, first_problem, json_object, looks_like_html
 
 SDK_VERSION_HEADER = "novu-framework-sdk"
 VERCEL_BYPASS_PARAMETER = "x-vercel-protection-bypass"
 _LABEL = "the bridge"
 _CODE_LIMIT = 60
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-class _WireModel(BaseModel):
-    """Fields are named as on the wire; fields a newer framework adds are kept, not refused."""
-
-    model_config = ConfigDict(extra="allow")
+# The unsigned probe only needs to know whether the bridge answers: it never reads a whole answer.
+_PROBE_BODY_BYTES = 64 * 1024
 
 
-class DiscoveredCounts(_WireModel):
+class _DiscoveredCounts(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     workflows: int
     steps: int
 
 
-class HealthCheck(_WireModel):
+class HealthCheck(BaseModel):
     """``GET ?action=health-check``: ``status`` is ``"ok"`` on every bridge seen so far."""
+
+    model_config = ConfigDict(extra="ignore")
 
     status: str
     sdkVersion: str | None = None
-    frameworkVersion: str | None = None
-    discovered: DiscoveredCounts
+    discovered: _DiscoveredCounts
 
 
-class SchemaEnvelope(_WireModel):
-    """``{schema, unknownSchema}``; ``unknownSchema`` (the user's raw schema object) is never used."""
-
-    # Not named `schema`: that would shadow a (deprecated) BaseModel method.
-    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
-
-
-class DiscoveredStep(_WireModel):
-    stepId: str
-    type: str  # an open set: newer framework versions add step types
-
-
-class DiscoveredWorkflow(_WireModel):
-    workflowId: str
-    steps: list[DiscoveredStep]
-    severity: str | None = None
-    tags: list[str] | None = None
-    preferences: dict[str, Any] | None = None
-    payload: SchemaEnvelope | None = None
-    controls: SchemaEnvelope | None = None
-    env: SchemaEnvelope | None = None
-    name: str | None = None
-    description: str | None = None
-    code: str | None = None
-
-
-class DiscoveredAgent(_WireModel):
-    agentId: str
-
-
-class DiscoverResponse(_WireModel):
-    workflows: list[DiscoveredWorkflow]
-    agents: list[DiscoveredAgent] = Field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Discovery:
-    """What the bridge serves. ``workflows`` are the JSON objects exactly as served (validated, not
-    rebuilt), so the plan compares what Novu will store. ``sdk_version`` comes from the
-    ``novu-framework-sdk`` response header, ``None`` when the bridge did not send it."""
-
-    workflows: tuple[dict[str, Any], ...]
-    agent_ids: tuple[str, ...]
-    sdk_version: str | None
-
-
-class BridgeFailure(ActionError):
+class BridgeError(ActionError):
     """Base of every bridge problem; the message names the bridge URL with query values redacted."""
 
     title = "Bridge check failed"
 
 
-class BridgeUnreachableError(BridgeFailure):
-    title = "Bridge unreachable"
+class BridgeNoAnswerError(BridgeError):
+    title = "Bridge did not answer"
 
 
-class BridgeNotFoundError(BridgeFailure):
+class BridgeNotFoundError(BridgeError):
     title = "Bridge not found at this URL"
 
 
-class BridgeProtectedError(BridgeFailure):
+class BridgeProtectedError(BridgeError):
     title = "Bridge behind a login or deployment protection"
 
 
-class BridgeNotJsonError(BridgeFailure):
+class BridgeNotJsonError(BridgeError):
     title = "Bridge answer is not JSON"
 
 
-class BridgeInvalidAnswerError(BridgeFailure):
+class BridgeInvalidAnswerError(BridgeError):
     title = "Bridge answer is not a Novu bridge answer"
 
 
-class BridgeKeyMismatchError(BridgeFailure):
-    title = "Bridge uses another secret key"
+class BridgeAnswerTooLargeError(BridgeError):
+    title = "Bridge answer too large"
 
 
-class BridgeClockSkewError(BridgeFailure):
+class BridgeKeyMismatchError(BridgeError):
+    title = "Bridge uses another secret"
+
+
+class BridgeClockSkewError(BridgeError):
     title = "Bridge clock is off"
 
 
-class BridgeSignatureStrippedError(BridgeFailure):
+class BridgeSignatureStrippedError(BridgeError):
     title = "Signature header does not reach the bridge"
 
 
-class BridgeMissingSecretKeyError(BridgeFailure):
+class BridgeMissingSecretKeyError(BridgeError):
     title = "Bridge has no secret key"
 
 
-class BridgeHeadersTooLargeError(BridgeFailure):
+class BridgeHeadersTooLargeError(BridgeError):
     title = "Bridge rejected the request headers"
 
 
-class BridgeServerError(BridgeFailure):
+class BridgeServerError(BridgeError):
     title = "Bridge failed"
 
 
-class BridgeRejectedError(BridgeFailure):
+class BridgeRejectedError(BridgeError):
     title = "Bridge rejected the request"
 
 
@@ -166,87 +122,97 @@ def bridge_action_url(url: str, action: str) -> str:
 
 
 class BridgeClient:
-    """Talks to one bridge URL on behalf of one Novu environment (whose secret key signs)."""
+    """Talks to one bridge URL on behalf of one Novu environment, whose ``signer`` signs ``discover``."""
 
     def __init__(
         self,
         *,
         http: HttpClient,
         url: str,
-        secret_key: str,
+        signer: Signer,
         environment: str,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._http = http
         self._url = url
-        self._secret_key = secret_key
+        self._signer = signer
         self._environment = environment
         self._clock = clock
         self._shown_url = redact_url(url)
-        self._secrets = [*url_secrets(url), secret_key]
+        self._secrets = (*url_secrets(url), signer.secret)
 
     def health(self) -> HealthCheck:
         """The unsigned health-check (the bridge never checks signatures on it)."""
         response = self._get("health-check", headers={})
         if not response.ok:
             raise self._error(response, action="health-check")
-        return self._parse(response, HealthCheck, action="health-check")
+        served = self._json_object(response, action="health-check")
+        try:
+            return HealthCheck.model_validate(served)
+        except ValidationError as error:
+            raise self._invalid("health-check", first_problem(error, secrets=self._secrets)) from None
 
     def discover(self) -> Discovery:
-        """``discover`` signed with the environment's secret key."""
-        headers = signature_headers(self._secret_key, timestamp_ms=int(self._clock() * 1000))
+        """``discover`` signed with the signer's secret."""
+        headers = signature_headers(self._signer.secret, timestamp_ms=int(self._clock() * 1000))
         response = self._get("discover", headers=headers)
         if not response.ok:
             raise self._error(response, action="discover")
         served = self._json_object(response, action="discover")
-        validated = self._validate(served, DiscoverResponse, action="discover")
-        return Discovery(
-            workflows=tuple(served["workflows"]),
-            agent_ids=tuple(agent.agentId for agent in validated.agents),
-            sdk_version=response.headers.get(SDK_VERSION_HEADER),
-        )
+        try:
+            return discovery_from(
+                served, sdk_version=response.header(SDK_VERSION_HEADER) or None, secrets=self._secrets
+            )
+        except InvalidDiscoverAnswer as invalid:
+            raise self._invalid("discover", invalid.problem) from None
 
     def verifies_signatures(self) -> bool:
         """Whether the bridge refuses an unsigned ``discover`` (False: it serves its code to anyone)."""
-        response = self._get("discover", headers={})
-        if response.status_code in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+        try:
+            response = self._get("discover", headers={}, max_body_bytes=_PROBE_BODY_BYTES)
+        except ResponseTooLargeError as too_large:
+            return too_large.status not in range(200, 300)
+        if response.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
             return True
         if response.ok:
-            self._json_object(response, action="discover")
-            return False
+            return "json" not in response.header("Content-Type").lower()
         raise self._error(response, action="discover")
 
-    def _get(self, action: str, *, headers: dict[str, str]) -> requests.Response:
+    def _get(
+        self, action: str, *, headers: dict[str, str], max_body_bytes: int = MAX_BODY_BYTES
+    ) -> HttpResponse:
         try:
             return self._http.request(
-                "GET", bridge_action_url(self._url, action), headers=headers, label=_LABEL
+                "GET",
+                bridge_action_url(self._url, action),
+                headers=headers,
+                label=_LABEL,
+                max_body_bytes=max_body_bytes,
             )
         except TransportError as error:
-            raise self._unreachable(error, action=action) from None
-
-    def _parse(self, response: requests.Response, model: type[Model], *, action: str) -> Model:
-        return self._validate(self._json_object(response, action=action), model, action=action)
-
-    def _validate(self, served: dict[str, Any], model: type[Model], *, action: str) -> Model:
-        try:
-            return model.model_validate(served)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "the top level"
-            problem = remote_text(f"{where}: {first['msg']}", secrets=self._secrets, limit=200)
-            raise BridgeInvalidAnswerError(
-                f"The bridge at {self._shown_url} answered `{action}` with JSON that is not a Novu bridge "
-                f"answer ({problem}). Check that the URL points at a @novu/framework bridge (by convention "
-                "its path ends in /api/novu) and that its @novu/framework version is 2.x."
+            raise self._no_answer(error, action=action) from None
+        except ResponseTooLargeError as too_large:
+            if max_body_bytes < MAX_BODY_BYTES:
+                raise
+            raise BridgeAnswerTooLargeError(
+                f"The bridge at {self._shown_url} answered `{action}` with more than "
+                f"{too_large.limit // (1024 * 1024)} MiB, the most the action reads. Split the workflows "
+                "over several bridges (each with its own `id`), or check that the URL is the bridge route."
             ) from None
 
-    def _json_object(self, response: requests.Response, *, action: str) -> dict[str, Any]:
-        body = _json_body(response)
-        if isinstance(body, dict):
+    def _invalid(self, action: str, problem: str) -> BridgeInvalidAnswerError:
+        return BridgeInvalidAnswerError(
+            f"The bridge at {self._shown_url} answered `{action}` with JSON that is not a Novu bridge answer "
+            f"({problem}). {FRAMEWORK_HINT}"
+        )
+
+    def _json_object(self, response: HttpResponse, *, action: str) -> dict[str, object]:
+        body = json_object(response)
+        if body is not None:
             return body
         raise BridgeNotJsonError(
             f"The bridge at {self._shown_url} answered `{action}` with {status_text(response)} but not with "
-            f"a JSON object ({_content_type(response)}): usually a login, SSO or deployment-protection page, "
+            f"a JSON object ({content_type(response)}): usually a login, SSO or deployment-protection page, "
             "or a URL that points at the web app instead of the bridge route (by convention /api/novu). "
             f"{self._protection_advice()}Novu Cloud would fail on this too (it reports it as "
             '"Maximum redirects exceeded").'
@@ -265,33 +231,30 @@ class BridgeClient:
             "(Vercel → Project Settings → Deployment Protection → Protection Bypass for Automation). "
         )
 
-    def _unreachable(self, error: TransportError, *, action: str) -> BridgeUnreachableError:
+    def _no_answer(self, error: TransportError, *, action: str) -> BridgeNoAnswerError:
         if error.reason.startswith("timed out"):
-            return BridgeUnreachableError(
+            return BridgeNoAnswerError(
                 f"The bridge at {self._shown_url} did not answer `{action}` in time ({error.reason}). "
                 "Check that the deployment is up; a serverless cold start can be this slow, and Novu "
                 "Cloud waits only 5 s for the bridge during a sync."
             )
-        return BridgeUnreachableError(
+        return BridgeNoAnswerError(
             f"Cannot reach the bridge at {self._shown_url}: {error.reason}. Check that the deployment is "
             "up and publicly reachable and that the URL is right (by convention it ends in /api/novu)."
         )
 
-    def _error(self, response: requests.Response, *, action: str) -> BridgeFailure:
+    def _error(self, response: HttpResponse, *, action: str) -> BridgeError:
         """The user-facing error for a non-2xx answer to ``action``."""
-        body = _json_body(response)
-        if not isinstance(body, dict):
+        body = json_object(response)
+        if body is None:
             return self._error_without_json(response, action=action)
-        message = body.get("message")
-        code = body.get("code")
+        message, code = body.get("message"), body.get("code")
         said = f': "{remote_text(message, secrets=self._secrets)}"' if isinstance(message, str) else ""
         code_text = remote_text(code, limit=_CODE_LIMIT) if isinstance(code, str) else None
-        status = response.status_code
-        url = self._shown_url
-        env = self._environment
+        status, url = response.status, self._shown_url
         if status == HTTPStatus.UNAUTHORIZED and code_text in _SIGNATURE_ERRORS:
             error_class, advice = _SIGNATURE_ERRORS[code_text]
-            return error_class(advice.format(url=url, env=env))
+            return error_class(advice.format(url=url, env=self._environment, **self._signer_words()))
         if code_text == "MissingDependencyError":
             return BridgeServerError(
                 f"The bridge at {url} is missing a package (MissingDependencyError){said}. Install it in "
@@ -317,10 +280,26 @@ class BridgeClient:
             "Check the bridge URL and the bridge's @novu/framework version."
         )
 
-    def _error_without_json(self, response: requests.Response, *, action: str) -> BridgeFailure:
-        status = response.status_code
+    def _signer_words(self) -> dict[str, str]:
+        signer = self._signer
+        signed_with = (
+            f"the {self._environment} secret key (`{signer.source_input}`)"
+            if signer.is_secret_key
+            else f"the bridge signing secret in `{signer.source_input}`"
+        )
+        signing_input = f"{_input_prefix(self._environment)}bridge-signing-secret"
+        alternative = (
+            f"If Novu signs this environment's bridge calls with a separate bridge signing secret (newer "
+            f"Novu), set `{signing_input}` to that secret instead."
+            if signer.is_secret_key
+            else f"If the bridge uses the {self._environment} secret key, leave `{signing_input}` empty."
+        )
+        return {"signed_with": signed_with, "alternative": alternative}
+
+    def _error_without_json(self, response: HttpResponse, *, action: str) -> BridgeError:
+        status = response.status
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN) and (
-            _is_vercel(self._url) or _looks_like_html(response)
+            _is_vercel(self._url) or looks_like_html(response)
         ):
             advice = self._protection_advice() or (
                 "Make the bridge route public, or put the protection's bypass token in the bridge URL's "
@@ -339,15 +318,15 @@ class BridgeClient:
         if status >= 500:
             return BridgeServerError(
                 f"The bridge at {self._shown_url} answered `{action}` with {status_text(response)} "
-                f"({_content_type(response)}). Check that the deployment is up and look at its logs."
+                f"({content_type(response)}). Check that the deployment is up and look at its logs."
             )
         return BridgeRejectedError(
             f"The bridge at {self._shown_url} refused `{action}` with {status_text(response)} "
-            f"({_content_type(response)}). Check that the URL points at the bridge route "
+            f"({content_type(response)}). Check that the URL points at the bridge route "
             "(by convention /api/novu)."
         )
 
-    def _not_found(self, response: requests.Response, *, action: str) -> BridgeNotFoundError:
+    def _not_found(self, response: HttpResponse, *, action: str) -> BridgeNotFoundError:
         return BridgeNotFoundError(
             f"The bridge URL {self._shown_url} answered `{action}` with {status_text(response)}: nothing "
             "serves a Novu bridge at that path. Check the path; by convention it ends in /api/novu, "
@@ -363,15 +342,19 @@ class BridgeClient:
         )
 
 
-# Bridge 401 codes whose cause is known. Templates get only {url} (redacted) and {env}: never remote text.
-_SIGNATURE_ERRORS: dict[str, tuple[type[BridgeFailure], str]] = {
+def _input_prefix(environment: str) -> str:
+    return f"{environment.lower()}-" if environment in ("Development", "Production") else ""
+
+
+# Bridge 401 codes whose cause is known. Templates get only {url} (redacted), {env} and the signer's words:
+# never remote text.
+_SIGNATURE_ERRORS: dict[str, tuple[type[BridgeError], str]] = {
     "SignatureMismatchError": (
         BridgeKeyMismatchError,
-        "The bridge at {url} rejected the request signed with the {env} secret key "
-        "(SignatureMismatchError): the bridge's NOVU_SECRET_KEY is not the {env} environment's secret "
-        "key. Set NOVU_SECRET_KEY in that deployment to the {env} secret key (Novu Dashboard → API Keys) "
-        "and redeploy, or use the URL of the deployment that belongs to {env}. Novu Cloud signs with the "
-        "same key, so a sync would fail the same way.",
+        "The bridge at {url} rejected the discover request signed with {signed_with} "
+        "(SignatureMismatchError): the bridge verifies signatures with another secret. Set NOVU_SECRET_KEY "
+        "in that deployment to the {env} secret key (Novu Dashboard → API Keys) and redeploy, or use the "
+        "URL of the deployment that belongs to {env}. {alternative}",
     ),
     "SignatureExpiredError": (
         BridgeClockSkewError,
@@ -396,25 +379,6 @@ _SIGNATURE_ERRORS: dict[str, tuple[type[BridgeFailure], str]] = {
         "NOVU_SECRET_KEY in the bridge deployment to the {env} environment's secret key and redeploy.",
     ),
 }
-
-
-def _json_body(response: requests.Response) -> Any:
-    """The parsed body, or ``None`` when it is not JSON."""
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
-
-
-def _content_type(response: requests.Response) -> str:
-    content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
-    return f"content-type {remote_text(content_type, limit=60)}" if content_type else "no content-type"
-
-
-def _looks_like_html(response: requests.Response) -> bool:
-    if "html" in response.headers.get("Content-Type", "").lower():
-        return True
-    return response.content.lstrip()[:1] == b"<"
 
 
 def _is_vercel(url: str) -> bool:

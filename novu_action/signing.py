@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 SIGNATURE_HEADER = "novu-signature"
 # @novu/framework up to 2.3.x also read this one; 2.13.2 reads only `novu-signature`.
@@ -27,3 +28,15 @@ def signature_headers(secret_key: str, *, timestamp_ms: int) -> dict[str, str]:
     """Both signature headers, same value, for a GET (body ``{}``) made at ``timestamp_ms``."""
     value = signature(secret_key, timestamp_ms=timestamp_ms)
     return {SIGNATURE_HEADER: value, LEGACY_SIGNATURE_HEADER: value}
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The secret the bridge verifies signatures with, and the input (as the user spells it) it came from.
+
+    Usually the environment's secret key; a separate bridge signing secret where Novu signs with one.
+    """
+
+    secret: str
+    source_input: str
+    is_secret_key: bool
