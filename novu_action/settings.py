@@ -1,9 +1,13 @@
-"""Inputs and GitHub context, read and validated once, before any network call.
+"""Inputs and the run's context, read and validated once, before any network call.
 
-The runner passes every declared input as ``INPUT_<NAME>`` with the name upper-cased and its
-hyphens kept (``secret-key`` arrives as ``INPUT_SECRET-KEY``), and every declared input is present,
-possibly empty. Empty and whitespace-only values count as unset. All problems are collected and
-reported together.
+The runner passes every declared input as ``INPUT_<NAME>`` with the name upper-cased and its hyphens kept
+(``secret-key`` arrives as ``INPUT_SECRET-KEY``), and every declared input is present, possibly empty.
+Empty and whitespace-only values count as unset; values are trimmed. All problems are collected and
+reported together, each in this project's words with the bad value shown (a secret's never).
+
+``Inputs`` is a pydantic model validated from plain text values, so the command line validates its
+options with the very same rules (``Inputs.from_values``). ``action.yml`` is the interface's one source:
+a contract test keeps this model, the README and the outputs in step with it.
 """
 
 from __future__ import annotations
@@ -15,17 +19,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
-from novu_action.comment import CommentMode
 from novu_action.errors import ActionError
+from novu_action.events import Event, parse_event
+from novu_action.novu_urls import US_API_URL
+from novu_action.redaction import REDACTED
 
-NOVU_CLOUD_API = "https://api.novu.co"
 DEFAULT_BRANCH_MAP = "dev=Development\nmain=Production"
+DEFAULT_BRIDGE_PATH = "/api/novu"
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SHOWN_VALUE_CHARS = 80
 
 
 class RequestedMode(StrEnum):
@@ -34,7 +40,13 @@ class RequestedMode(StrEnum):
     SYNC = "sync"
 
 
-class InvalidInputs(ActionError):
+class CommentMode(StrEnum):
+    ALWAYS = "always"
+    CHANGES = "changes"  # create only when something changes, but always keep an existing comment current
+    OFF = "off"
+
+
+class InvalidInputsError(ActionError):
     title = "Invalid inputs"
 
 
@@ -47,30 +59,115 @@ class BranchRule:
         return fnmatchcase(branch, self.pattern)
 
 
-def _strict_bool(value: Any) -> Any:
-    if isinstance(value, str):
-        if value in ("true", "True", "TRUE"):
-            return True
-        if value in ("false", "False", "FALSE"):
-            return False
-        raise ValueError(f"must be `true` or `false`, got {value!r}")
+class QueryHoldsSecrets:
+    """Marks an input whose query string values are masked before anything is printed (bypass tokens)."""
+
+
+def shown(value: str) -> str:
+    """A bad value as an error message shows it: quoted, control characters visible, shortened."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 2] + '…"'
+
+
+def _no_control_characters(value: str, *, what: str) -> None:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError(f"{what} must be on one line, without control characters; got {shown(value)}")
+
+
+def _visible_url(value: str) -> str:
+    """``value`` for an error message: userinfo dropped and query values redacted, all else as given (a
+    stray line break stays visible, where ``redaction.redact_url`` would parse it away)."""
+    without_userinfo = re.sub(r"(?<=//)[^/?#@]*@", "", value)
+    base, separator, query = without_userinfo.partition("?")
+    if not separator:
+        return base
+    return base + "?" + "&".join(part.split("=", 1)[0] + "=" + REDACTED for part in query.split("&"))
+
+
+def _http_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    visible = _visible_url(value)
+    _no_control_characters(visible, what="a URL")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL with a host; got {shown(visible)}")
+    if parts.fragment:
+        raise ValueError(f"must not contain a #fragment; got {shown(visible)}")
     return value
 
 
+def _bridge_path(value: str) -> str:
+    visible = _visible_url(value)
+    _no_control_characters(visible, what="the path")
+    if not value.startswith("/") or "#" in value:
+        raise ValueError(f"must be a path starting with `/` (such as `/api/novu`); got {shown(visible)}")
+    return value
+
+
+def _choice(kind: type[StrEnum]) -> Any:
+    def parse(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        text = str(value).lower()
+        if text in {member.value for member in kind}:
+            return kind(text)
+        listed = ", ".join(f"`{member.value}`" for member in kind)
+        raise ValueError(f"must be one of {listed}; got {shown(str(value))}")
+
+    return BeforeValidator(parse)
+
+
+def _strict_bool(value: Any) -> Any:
+    """``true``/``false`` in the spellings GitHub's toolkit accepts, nothing else."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "True", "TRUE"):
+        return True
+    if value in ("false", "False", "FALSE"):
+        return False
+    raise ValueError(f"must be `true` or `false`; got {shown(str(value))}")
+
+
+def _seconds(value: Any) -> Any:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number of seconds; got {shown(str(value))}") from None
+    if not 0 < seconds <= 600:
+        raise ValueError(f"must be more than 0 and at most 600 seconds; got {shown(str(value))}")
+    return seconds
+
+
+def _report_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise ValueError(
+            "must be 1–64 letters, digits, `.`, `_` or `-`, starting with a letter or digit; "
+            f"got {shown(value)}"
+        )
+    return value
+
+
+def _environment_name(value: str) -> str:
+    _no_control_characters(value, what="an environment name")
+    return canonical_environment(value)
+
+
+def _one_line(value: str) -> str:
+    _no_control_characters(value, what="the value")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url), QueryHoldsSecrets()]
+ApiUrl = Annotated[
+    str, AfterValidator(_http_url), AfterValidator(lambda url: url.rstrip("/")), QueryHoldsSecrets()
+]
 StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
 
 
-def _check_http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    if parts.fragment:
-        raise ValueError("must not contain a #fragment")
-    return value
-
-
 def parse_branch_map(text: str) -> tuple[BranchRule, ...]:
-    """``PATTERN=Environment`` rules, one per line or comma-separated; first match wins."""
+    """``PATTERN=Environment`` rules, one per line or comma-separated; blank entries are skipped; first
+    match wins."""
     rules: list[BranchRule] = []
     for raw in re.split(r"[,\n]", text):
         entry = raw.strip()
@@ -78,8 +175,8 @@ def parse_branch_map(text: str) -> tuple[BranchRule, ...]:
             continue
         pattern, sep, environment = entry.partition("=")
         if not sep or not pattern.strip() or not environment.strip():
-            raise ValueError(f"entry {entry!r} is not of the form `BRANCH_PATTERN=Environment`")
-        rules.append(BranchRule(pattern.strip(), canonical_environment(environment.strip())))
+            raise ValueError(f"entry {shown(entry)} is not of the form `BRANCH_PATTERN=Environment`")
+        rules.append(BranchRule(pattern.strip(), _environment_name(environment.strip())))
     if not rules:
         raise ValueError("has no `BRANCH_PATTERN=Environment` entry")
     return tuple(rules)
@@ -93,204 +190,191 @@ def canonical_environment(name: str) -> str:
     return name
 
 
-def _input(name: str) -> Any:
-    return Field(default=None, validation_alias=f"INPUT_{name.upper()}")
+class Inputs(BaseModel):
+    """Every input of action.yml, by its name in ``with:`` (the field's alias)."""
 
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=False)
 
-class Inputs(BaseSettings):
-    """Every input of action.yml, read from the runner's ``INPUT_*`` variables."""
-
-    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
-
-    secret_key: SecretStr | None = _input("secret-key")
-    bridge_url: str | None = _input("bridge-url")
-    development_secret_key: SecretStr | None = _input("development-secret-key")
-    development_bridge_url: str | None = _input("development-bridge-url")
-    production_secret_key: SecretStr | None = _input("production-secret-key")
-    production_bridge_url: str | None = _input("production-bridge-url")
-    preview_bridge_url: str | None = _input("preview-bridge-url")
-    branch_map: Annotated[tuple[BranchRule, ...], NoDecode] = Field(
-        default=parse_branch_map(DEFAULT_BRANCH_MAP), validation_alias="INPUT_BRANCH-MAP"
+    secret_key: SecretStr | None = Field(default=None, alias="secret-key")
+    bridge_url: HttpUrl | None = Field(default=None, alias="bridge-url")
+    development_secret_key: SecretStr | None = Field(default=None, alias="development-secret-key")
+    development_bridge_url: HttpUrl | None = Field(default=None, alias="development-bridge-url")
+    production_secret_key: SecretStr | None = Field(default=None, alias="production-secret-key")
+    production_bridge_url: HttpUrl | None = Field(default=None, alias="production-bridge-url")
+    preview_bridge_url: HttpUrl | None = Field(default=None, alias="preview-bridge-url")
+    bridge_signing_secret: SecretStr | None = Field(default=None, alias="bridge-signing-secret")
+    development_bridge_signing_secret: SecretStr | None = Field(
+        default=None, alias="development-bridge-signing-secret"
     )
-    environment: str | None = _input("environment")
-    mode: RequestedMode = Field(default=RequestedMode.AUTO, validation_alias="INPUT_MODE")
-    api_url: str = Field(default=NOVU_CLOUD_API, validation_alias="INPUT_API-URL")
-    allow_deletions: StrictBool | None = _input("allow-deletions")
-    comment_mode: CommentMode = Field(default=CommentMode.ALWAYS, validation_alias="INPUT_COMMENT-MODE")
-    github_token: SecretStr | None = _input("github-token")
-    id: str | None = _input("id")
-    timeout: float = Field(default=30.0, gt=0, le=600, validation_alias="INPUT_TIMEOUT")
+    production_bridge_signing_secret: SecretStr | None = Field(
+        default=None, alias="production-bridge-signing-secret"
+    )
+    discover_file: Annotated[str, AfterValidator(_one_line)] | None = Field(
+        default=None, alias="discover-file"
+    )
+    bridge_path: Annotated[str, AfterValidator(_bridge_path), QueryHoldsSecrets()] = Field(
+        default=DEFAULT_BRIDGE_PATH, alias="bridge-path"
+    )
+    branch_map: Annotated[tuple[BranchRule, ...], BeforeValidator(lambda v: _branch_map(v))] = Field(
+        default=parse_branch_map(DEFAULT_BRANCH_MAP), alias="branch-map"
+    )
+    environment: Annotated[str, AfterValidator(_environment_name)] | None = Field(
+        default=None, alias="environment"
+    )
+    mode: Annotated[RequestedMode, _choice(RequestedMode)] = Field(default=RequestedMode.AUTO, alias="mode")
+    api_url: ApiUrl = Field(default=US_API_URL, alias="api-url")
+    allow_deletions: StrictBool | None = Field(default=None, alias="allow-deletions")
+    fail_on_refusal: StrictBool = Field(default=False, alias="fail-on-refusal")
+    comment_mode: Annotated[CommentMode, _choice(CommentMode)] = Field(
+        default=CommentMode.ALWAYS, alias="comment-mode"
+    )
+    github_token: SecretStr | None = Field(default=None, alias="github-token")
+    id: Annotated[str, AfterValidator(_report_id)] | None = Field(default=None, alias="id")
+    timeout: Annotated[float, BeforeValidator(_seconds)] = Field(default=30.0, alias="timeout")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _trim(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        trimmed = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-        return {k: v for k, v in trimmed.items() if v != ""}
+    input_names: ClassVar[tuple[str, ...]]
 
-    @field_validator("bridge_url", "development_bridge_url", "production_bridge_url", "preview_bridge_url")
     @classmethod
-    def _bridge_url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_http_url(value)
+    def from_values(cls, values: Mapping[str, str | None]) -> Inputs:
+        """Validate inputs given as text by name; empty and blank values count as unset."""
+        given = {name: value.strip() for name, value in values.items() if value is not None and value.strip()}
+        return cls.model_validate(given)
 
-    @field_validator("api_url")
     @classmethod
-    def _api_url(cls, value: str) -> str:
-        return _check_http_url(value).rstrip("/")
+    def from_environ(cls, environ: Mapping[str, str]) -> Inputs:
+        """The inputs as the runner passes them: ``INPUT_<NAME>`` with hyphens kept."""
+        return cls.from_values({name: environ.get(input_variable(name)) for name in cls.input_names})
 
-    @field_validator("branch_map", mode="before")
     @classmethod
-    def _branch_map(cls, value: Any) -> Any:
-        return parse_branch_map(value) if isinstance(value, str) else value
+    def secret_inputs(cls) -> tuple[str, ...]:
+        """Inputs whose whole value is secret: masked before validation, never shown in a message."""
+        return tuple(
+            str(field.alias) for field in cls.model_fields.values() if _allows(field.annotation, SecretStr)
+        )
 
-    @field_validator("environment")
     @classmethod
-    def _environment(cls, value: str | None) -> str | None:
-        return None if value is None else canonical_environment(value)
+    def query_secret_inputs(cls) -> tuple[str, ...]:
+        """Inputs whose query string values are masked before validation (URLs with bypass tokens)."""
+        return tuple(
+            str(field.alias)
+            for field in cls.model_fields.values()
+            if any(isinstance(item, QueryHoldsSecrets) for item in _metadata(field))
+        )
 
-    @field_validator("mode", "comment_mode", mode="before")
-    @classmethod
-    def _lowercase(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
+    def secret_value(self, name: str) -> str | None:
+        """The value of input ``name`` (as spelled in ``with:``), secrets revealed; ``None`` when unset."""
+        value = getattr(self, name.replace("-", "_"))
+        if value is None:
+            return None
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
-            raise ValueError("must be 1–64 letters, digits, `.`, `_` or `-`, starting with a letter or digit")
-        return value
+
+Inputs.input_names = tuple(str(field.alias) for field in Inputs.model_fields.values())
+
+
+def input_variable(name: str) -> str:
+    """``INPUT_SECRET-KEY`` for ``secret-key``: how the runner names an input's variable."""
+    return "INPUT_" + name.replace(" ", "_").upper()
+
+
+def _branch_map(value: Any) -> Any:
+    return parse_branch_map(value) if isinstance(value, str) else value
+
+
+def _allows(annotation: Any, kind: type) -> bool:
+    return annotation is kind or kind in getattr(annotation, "__args__", ())
+
+
+def _metadata(field: Any) -> list[Any]:
+    items = list(field.metadata)
+    for argument in getattr(field.annotation, "__args__", ()):
+        items.extend(getattr(argument, "__metadata__", ()))
+    return items
 
 
 @dataclass(frozen=True)
-class Event:
-    """What the action needs from the GitHub event payload."""
-
-    name: str
-    ref: str | None  # refs/heads/<b>, refs/tags/<t>, or None
-    sha: str | None  # the commit the report is about (the PR head for pull requests)
-    pr_number: int | None = None
-    base_branch: str | None = None
-    head_branch: str | None = None
-    is_fork: bool = False
-    branch_deleted: bool = False
-    actor: str | None = None
-
-    @property
-    def withholds_secrets(self) -> bool:
-        """GitHub gives no secrets to pull_request runs from forks and from Dependabot."""
-        return self.name == "pull_request" and (self.is_fork or self.actor == "dependabot[bot]")
-
-
-PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
-
-
-def parse_event(
-    *,
-    name: str,
-    payload: Mapping[str, Any],
-    github_ref: str | None,
-    github_sha: str | None,
-    actor: str | None = None,
-) -> Event:
-    """Read the event payload (never guess a PR from GITHUB_REF)."""
-    if name in PULL_REQUEST_EVENTS:
-        pr = payload.get("pull_request")
-        if not isinstance(pr, Mapping):
-            raise ValueError(f"the `{name}` event payload has no `pull_request` object")
-        base, head = pr.get("base") or {}, pr.get("head") or {}
-        base_repo, head_repo = base.get("repo") or {}, head.get("repo")
-        is_fork = head_repo is None or head_repo.get("full_name") != base_repo.get("full_name")
-        number = payload.get("number", pr.get("number"))
-        return Event(
-            name=name,
-            ref=f"refs/heads/{base.get('ref')}" if base.get("ref") else None,
-            sha=head.get("sha") or github_sha,
-            pr_number=int(number) if number is not None else None,
-            base_branch=base.get("ref"),
-            head_branch=head.get("ref"),
-            is_fork=is_fork,
-            actor=actor,
-        )
-    if name == "merge_group":
-        group = payload.get("merge_group") or {}
-        base_ref = group.get("base_ref")
-        return Event(
-            name=name,
-            ref=base_ref,
-            sha=group.get("head_sha") or github_sha,
-            base_branch=_branch_of(base_ref),
-        )
-    ref = payload.get("ref") if isinstance(payload.get("ref"), str) else github_ref
-    sha = payload.get("after") if name == "push" else github_sha
-    return Event(
-        name=name,
-        ref=ref or None,
-        sha=(sha if sha and set(sha) != {"0"} else github_sha) or None,
-        branch_deleted=bool(payload.get("deleted")),
-    )
-
-
-def _branch_of(ref: str | None) -> str | None:
-    return ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None
-
-
-class GitHubEnvironment(BaseSettings):
+class RunContext:
     """The runner's ``GITHUB_*`` variables the action uses."""
 
-    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+    event_name: str
+    actor: str | None
+    event_path: Path | None
+    ref: str | None
+    sha: str | None
+    repository: str | None
+    run_id: str | None
+    run_attempt: str
+    server_url: str
+    api_url: str
+    workspace: Path
 
-    event_name: str = Field(default="", validation_alias="GITHUB_EVENT_NAME")
-    actor: str | None = Field(default=None, validation_alias="GITHUB_ACTOR")
-    event_path: Path | None = Field(default=None, validation_alias="GITHUB_EVENT_PATH")
-    ref: str | None = Field(default=None, validation_alias="GITHUB_REF")
-    sha: str | None = Field(default=None, validation_alias="GITHUB_SHA")
-    repository: str | None = Field(default=None, validation_alias="GITHUB_REPOSITORY")
-    run_id: str | None = Field(default=None, validation_alias="GITHUB_RUN_ID")
-    run_attempt: str = Field(default="1", validation_alias="GITHUB_RUN_ATTEMPT")
-    server_url: str = Field(default="https://github.com", validation_alias="GITHUB_SERVER_URL")
-    api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RunContext:
+        def get(name: str) -> str | None:
+            return environ.get(name) or None
+
+        return cls(
+            event_name=get("GITHUB_EVENT_NAME") or "",
+            actor=get("GITHUB_ACTOR"),
+            event_path=Path(path) if (path := get("GITHUB_EVENT_PATH")) else None,
+            ref=get("GITHUB_REF"),
+            sha=get("GITHUB_SHA"),
+            repository=get("GITHUB_REPOSITORY"),
+            run_id=get("GITHUB_RUN_ID"),
+            run_attempt=get("GITHUB_RUN_ATTEMPT") or "1",
+            server_url=(get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+            api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+            workspace=Path(get("GITHUB_WORKSPACE") or "."),
+        )
 
     @property
     def run_url(self) -> str | None:
         if not (self.repository and self.run_id):
             return None
-        return f"{self.server_url.rstrip('/')}/{self.repository}/actions/runs/{self.run_id}"
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    def commit_url(self, sha: str | None) -> str | None:
+        if not (self.repository and sha):
+            return None
+        return f"{self.server_url}/{self.repository}/commit/{sha}"
 
 
 @dataclass(frozen=True)
 class Settings:
     inputs: Inputs
-    github: GitHubEnvironment
+    context: RunContext
     event: Event
 
 
-def load_settings() -> Settings:
+def load_settings(environ: Mapping[str, str]) -> Settings:
     """Read inputs, runner variables and the event payload; report every problem at once."""
     problems: list[str] = []
     inputs: Inputs | None = None
     try:
-        inputs = Inputs()
+        inputs = Inputs.from_environ(environ)
     except ValidationError as error:
-        problems.extend(_describe(error))
-    github = GitHubEnvironment()
+        problems.extend(describe(error))
+    context = RunContext.from_environ(environ)
     event: Event | None = None
     try:
         event = parse_event(
-            name=github.event_name,
-            payload=_read_event(github.event_path),
-            github_ref=github.ref,
-            github_sha=github.sha,
-            actor=github.actor,
+            name=context.event_name,
+            payload=_read_event(context.event_path),
+            github_ref=context.ref,
+            github_sha=context.sha,
+            actor=context.actor,
         )
     except (OSError, ValueError) as error:
         problems.append(f"GitHub event: {error}")
     if problems or inputs is None or event is None:
-        listing = "\n".join(f"- {p}" for p in problems)
-        raise InvalidInputs(
-            f"{len(problems)} problem(s) with the action's inputs; nothing was sent:\n{listing}"
-        )
-    return Settings(inputs=inputs, github=github, event=event)
+        raise invalid_inputs(problems)
+    return Settings(inputs=inputs, context=context, event=event)
+
+
+def invalid_inputs(problems: list[str]) -> InvalidInputsError:
+    listing = "\n".join(f"- {p}" for p in problems)
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    return InvalidInputsError(f"{count} with the action's inputs; nothing was sent:\n{listing}")
 
 
 def _read_event(path: Path | None) -> Mapping[str, Any]:
@@ -305,12 +389,11 @@ def _read_event(path: Path | None) -> Mapping[str, Any]:
     return payload
 
 
-def _describe(error: ValidationError) -> list[str]:
-    """One line per bad input, named as the user spells it in `with:`; values of secrets never shown."""
+def describe(error: ValidationError) -> list[str]:
+    """One line per bad input, named as the user spells it; secrets' values are never shown."""
     lines = []
     for item in error.errors(include_url=False, include_input=False):
-        location = str(item["loc"][0]) if item["loc"] else ""
-        name = location.removeprefix("INPUT_").lower() if location.startswith("INPUT_") else location
+        name = str(item["loc"][0]) if item["loc"] else ""
         message = str(item["msg"]).removeprefix("Value error, ")
         lines.append(f"input `{name}`: {message}")
     return sorted(lines)
