@@ -1,4 +1,5 @@
-"""The one sticky pull-request comment per pull request and ``id``, found again by its hidden marker.
+"""GitHub's REST API: the one sticky pull-request comment per pull request and ``id``, found again by its
+hidden marker, and the pull request a deployment's commit belongs to.
 
 PyGithub is imported only inside the functions that talk to GitHub, so runs that never comment (push,
 ``comment-mode: off``, fork pull requests) do not pay for importing it.
@@ -8,15 +9,17 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from novu_action import __version__
 from novu_action.errors import ActionError
+from novu_action.events import PullRequest, WithheldSecrets
+from novu_action.settings import CommentMode
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from github import Github
     from github.GithubException import GithubException
     from github.GithubRetry import GithubRetry
     from github.Issue import Issue
@@ -35,20 +38,14 @@ _FIRST_SERVER_ERROR = 500
 _REJECTED_UNPROCESSED = frozenset({_FORBIDDEN, _TOO_MANY_REQUESTS})
 
 _PLAN_IN_SUMMARY = "The plan is in the job summary."
-_FORK_NOTICE = (
-    "No PR comment: this pull request comes from a fork, and GitHub gives workflows on fork pull requests "
-    f"a read-only token and no secrets, so this run does not try to write one. {_PLAN_IN_SUMMARY}"
+_WITHHELD_NOTICE = (
+    "No PR comment: this pull request comes from {who}, and GitHub gives such pull_request runs a read-only "
+    f"token and no secrets, so this run does not try to write one. {_PLAN_IN_SUMMARY}"
 )
 _EMPTY_TOKEN_NOTICE = (
     "No PR comment: the `github-token` input is empty. Leave it at its default (`${{ github.token }}`) or "
     f"pass a token that may write pull-request comments. {_PLAN_IN_SUMMARY}"
 )
-
-
-class CommentMode(StrEnum):
-    ALWAYS = "always"
-    CHANGES = "changes"  # create only when something changes, but always keep an existing comment current
-    OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -82,6 +79,32 @@ class ClientPolicy:
 PRODUCTION_POLICY = ClientPolicy()
 
 
+@dataclass(frozen=True)
+class PullRequestComments:
+    """The sticky comment of one pull request, as ``pipeline.CommentPublisher``."""
+
+    token: str | None
+    api_url: str
+    repository: str
+    pr_number: int
+    withheld: WithheldSecrets | None
+    policy: ClientPolicy = PRODUCTION_POLICY
+
+    def publish(self, *, body: str, marker: str, mode: CommentMode, has_changes: bool) -> CommentOutcome:
+        return publish_comment(
+            body=body,
+            marker=marker,
+            mode=mode,
+            has_changes=has_changes,
+            token=self.token,
+            api_url=self.api_url,
+            repository=self.repository,
+            pr_number=self.pr_number,
+            withheld=self.withheld,
+            policy=self.policy,
+        )
+
+
 def comment_marker(comment_id: str | None) -> str:
     """The hidden first line of the comment for the bridge named ``comment_id`` (no id and ``""`` agree).
 
@@ -101,7 +124,7 @@ def publish_comment(
     api_url: str,
     repository: str,
     pr_number: int,
-    is_fork: bool,
+    withheld: WithheldSecrets | None,
     policy: ClientPolicy = PRODUCTION_POLICY,
 ) -> CommentOutcome:
     """Create, update or leave alone the pull request's comment that starts with ``marker``.
@@ -111,8 +134,8 @@ def publish_comment(
     """
     if mode is CommentMode.OFF:
         return CommentOutcome("skipped", None, None)
-    if is_fork:
-        return CommentOutcome("skipped", None, _FORK_NOTICE)
+    if withheld is not None:
+        return CommentOutcome("skipped", None, _WITHHELD_NOTICE.format(who=withheld))
     if not token:
         return CommentOutcome("skipped", None, _EMPTY_TOKEN_NOTICE)
     if _first_line(body) != marker:
@@ -141,20 +164,9 @@ def _publish_with_pygithub(
     policy: ClientPolicy,
 ) -> CommentOutcome:
     import requests
-    from github import Auth, Github
     from github.GithubException import GithubException
 
-    client = Github(
-        auth=Auth.Token(token),
-        base_url=api_url.rstrip("/"),
-        lazy=True,  # no GETs of the repository and the issue before the calls that matter
-        per_page=100,
-        user_agent=USER_AGENT,
-        retry=_retry(policy),
-        timeout=policy.timeout_seconds,
-        seconds_between_requests=policy.seconds_between_requests,
-        seconds_between_writes=policy.seconds_between_writes,
-    )
+    client = _client(token=token, api_url=api_url, policy=policy)
     where = f"pull request #{pr_number} in {repository}"
     try:
         issue = client.get_repo(repository).get_issue(pr_number)
@@ -180,6 +192,58 @@ def _publish_with_pygithub(
         raise CommentError(_redacted(message, token)) from error
     finally:
         client.close()
+
+
+def pull_request_for_commit(
+    *, token: str | None, api_url: str, repository: str, sha: str, policy: ClientPolicy = PRODUCTION_POLICY
+) -> PullRequest | None:
+    """The open pull request whose head is commit ``sha`` (a preview deployment's), or ``None``.
+
+    ``GET /repos/{owner}/{repo}/commits/{sha}/pulls`` lists the pull requests a commit belongs to.
+    """
+    import requests
+    from github.GithubException import GithubException
+
+    if not token:
+        raise CommentError(
+            "A `deployment_status` preview looks up the pull request of the deployed commit, but the "
+            "`github-token` input is empty. Leave it at its default (`${{ github.token }}`)."
+        )
+    client = _client(token=token, api_url=api_url, policy=policy)
+    where = f"commit {sha[:7]} in {repository}"
+    try:
+        for pull in client.get_repo(repository).get_commit(sha).get_pulls():
+            if pull.state == "open" and pull.head.sha == sha:
+                return PullRequest(number=pull.number, base_branch=pull.base.ref)
+        return None
+    except GithubException as error:
+        raise CommentError(
+            _redacted(_failure_message(error, where=f"the pull requests of {where}"), token)
+        ) from error
+    except (requests.ConnectionError, requests.Timeout) as error:
+        message = (
+            f"Could not reach the GitHub API at {api_url} to find the pull request of {where} "
+            f"({type(error).__name__}). Re-run the job."
+        )
+        raise CommentError(_redacted(message, token)) from error
+    finally:
+        client.close()
+
+
+def _client(*, token: str, api_url: str, policy: ClientPolicy) -> Github:
+    from github import Auth, Github
+
+    return Github(
+        auth=Auth.Token(token),
+        base_url=api_url.rstrip("/"),
+        lazy=True,  # no GETs of the repository and the issue before the calls that matter
+        per_page=100,
+        user_agent=USER_AGENT,
+        retry=_retry(policy),
+        timeout=policy.timeout_seconds,
+        seconds_between_requests=policy.seconds_between_requests,
+        seconds_between_writes=policy.seconds_between_writes,
+    )
 
 
 def _create_once(issue: Issue, *, body: str, marker: str) -> IssueComment:
