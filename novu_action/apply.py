@@ -148,7 +148,8 @@ def sync(
             response = api.sync(bridge_url, idempotency_key=key_for(send), deadline=timing.deadline)
         except SyncOutcomeUnknown as unknown:
             log(
-                f"The sync's effect is unknown ({unknown.reason}); reading {environment} back before anything else."
+                f"The sync's effect is unknown ({unknown.reason}); reading {environment} back before "
+                "anything else."
             )
             if _settle(
                 api=api,
@@ -164,14 +165,17 @@ def sync(
                 break
             if send == _MAX_SENDS:
                 raise SyncOutcomeUnknownError(
-                    f"Novu did not apply the sync into {environment} after {send} requests whose answers were "
-                    f"lost (the last: {unknown.reason}), and nothing shows it in progress. Check Novu's status "
+                    f"Novu did not apply the sync into {environment} after {send} requests whose answers "
+                    "were "
+                    f"lost (the last: {unknown.reason}), and nothing shows it in progress. Check Novu's "
+                    "status "
                     "page and re-run the job; a re-run is safe, because a sync always brings the environment "
                     "to what the bridge serves."
                 ) from None
             notes.append(Note(NoteKind.RESENT, detail=unknown.reason))
             log(
-                f"{environment} does not match the bridge and is not changing: sending the sync again with a fresh key."
+                f"{environment} does not match the bridge and is not changing: sending the sync again with a "
+                "fresh key."
             )
             continue
         log(f"Novu synced {len(response.workflow_ids)} workflow(s) into {environment}.")
@@ -219,7 +223,8 @@ def _settle(
             raise SyncOutcomeUnknownError(
                 f"The sync's answer was lost and {_counts(plan)} are still to do after "
                 f"{format_seconds(now - start)} of reading the environment back, while it keeps changing: "
-                "another sync may be running. Nothing more was sent. Wait for it to finish, then re-run the job."
+                "another sync may be running. Nothing more was sent. Wait for it to finish, then re-run the "
+                "job."
             )
 
 
@@ -245,9 +250,11 @@ def _difference(plan: Plan, *, environment: str) -> str:
         return ", ".join(w.workflow_id for w in plan.of(change)) or "none"
 
     return (
-        f"After the sync, {environment} does not hold what the bridge serves (still missing: {ids(Change.CREATE)}; "
+        f"After the sync, {environment} does not hold what the bridge serves (still missing: "
+        f"{ids(Change.CREATE)}; "
         f"still different: {ids(Change.UPDATE)}; still there although the bridge lacks them: "
-        f"{ids(Change.DELETE)}). The sync may have stopped halfway, or another sync ran at the same time: use a "
+        f"{ids(Change.DELETE)}). The sync may have stopped halfway, or another sync ran at the same time: "
+        "use a "
         "`concurrency` group per environment and re-run the job."
     )
 

@@ -317,7 +317,8 @@ def _plan(
             progress.log("Novu did not say which environment the key belongs to.")
         elif found.name.casefold() != environment.casefold():
             raise KeyForOtherEnvironmentError(
-                f"The secret key in `{target.key_input}` belongs to Novu's {found.name} environment, but this "
+                f"The secret key in `{target.key_input}` belongs to Novu's {found.name} environment, but "
+                "this "
                 f"run targets {environment}. Nothing was sent to the bridge. Set `{target.key_input}` to the "
                 f"secret key of {environment} (Novu Dashboard → Developer → API Keys, with {environment} "
                 "selected)."

@@ -149,9 +149,9 @@ class Plan:
         ``{"detail", "counts": {"create", "update", "delete", "unchanged"}, "workflows": [{"workflowId",
         "change", "name"?, "fields"?: [FIELD], "steps"?: [{"stepId", "change", "type"?, "typeBefore"?
         (only when the type changed), "positionBefore"?, "positionAfter"?, "moved"?, "details"?: [FIELD]}]}],
-        "findings": [{"guard", "workflowIds"}], "takeovers"?: [id]}`` where FIELD is ``{"path", "change", "before"?, "after"?}``
-        and ``before``/``after`` are JSON texts as in ``value_text``. Keys marked ``?`` are left out when
-        empty.
+        "findings": [{"guard", "workflowIds"}], "takeovers"?: [id]}`` where FIELD is ``{"path", "change",
+        "before"?, "after"?}`` and ``before``/``after`` are JSON texts as in ``value_text``. Keys marked ``?``
+        are left out when empty.
         """
         document: dict[str, Any] = {
             "detail": self.detail.value,

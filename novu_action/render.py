@@ -17,7 +17,6 @@ from novu_action import __version__
 from novu_action import markdown as md
 from novu_action.plan import (
     Change,
-    Detail,
     DiffKind,
     FieldDiff,
     Guard,
@@ -117,14 +116,17 @@ def _finding(finding: GuardFinding, *, result: RunResult, cap: int | None) -> st
     drift = result.context.drift if result.context else False
     text = finding_text(finding, drift=drift)
     consequence = {
-        Status.PREVIEW: "The sync after merge would be refused:",
+        Status.PREVIEW: "A sync of the deployed bridge would be refused:"
+        if drift
+        else "The sync after merge would be refused:",
         Status.REFUSED: "This stopped the sync:",
-    }.get(result.status, "")
+    }.get(result.status)
+    headline = md.from_plain(text.headline)[0]
     codes = [md.code(workflow_id) for workflow_id in finding.workflow_ids]
     return md.alert(
         "CAUTION",
         (
-            f"**{consequence}** {md.from_plain(text.headline)[0]}".replace("**** ", ""),
+            f"**{consequence}** {headline}" if consequence else headline,
             f"- Workflows: {_id_list(codes, cap=cap, more='more — see the `plan` output')}",
             f"- Fix: {' '.join(md.from_plain(text.remedy))}",
         ),
@@ -360,10 +362,6 @@ class _Report:
         if deletions:
             blocks.append(deletions)
         blocks.extend(_notes(self.result))
-        if self.plan.detail is Detail.WORKFLOW and self.result.plan is not None:
-            blocks.append(
-                md.alert("NOTE", ("Compared by workflow id only: an update shows no field or step detail.",))
-            )
         if layout != self.full:
             blocks.append(
                 md.alert(
@@ -395,7 +393,8 @@ class _Report:
         count = len(self.unchanged_codes)
         if count > _UNCHANGED_LISTED_UP_TO:
             return f"{_MARK[Change.UNCHANGED]} {count} unchanged (not listed)"
-        return f"{_MARK[Change.UNCHANGED]} {count} unchanged: {_id_list(self.unchanged_codes, cap=layout.list_cap, more='more')}"
+        listed = _id_list(self.unchanged_codes, cap=layout.list_cap, more="more")
+        return f"{_MARK[Change.UNCHANGED]} {count} unchanged: {listed}"
 
 
 def _joined_lists(blocks: list[str]) -> list[str]:

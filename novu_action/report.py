@@ -133,10 +133,15 @@ def annotations_of(result: RunResult) -> list[Annotation]:
         failing = result.failure is not None
         for finding in plan.findings if not failing else ():
             said = finding_text(finding, drift=context.drift)
+            refused = (
+                "A sync of the deployed bridge would be refused"
+                if context.drift
+                else "The sync after merge would be refused"
+            )
             found.append(
                 Annotation(
                     "warning",
-                    "The sync after merge would be refused" + where,
+                    refused + where,
                     f"{said.headline} Workflows: {', '.join(finding.workflow_ids)}. {said.remedy}",
                 )
             )

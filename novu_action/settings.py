@@ -65,19 +65,25 @@ class QueryHoldsSecrets:
 
 def shown(value: str) -> str:
     """A bad value as an error message shows it: quoted, control characters visible, shortened."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)  # escapes C0 controls only; C1, U+2028/9 escaped below
+    text = _CONTROL_CHARACTERS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 2] + '…"'
 
 
-def _no_control_characters(value: str, *, what: str) -> None:
+def _no_control_characters(value: str, *, what: str, visible: str | None = None) -> None:
+    """Refuse ``value`` if it holds a control character anywhere; the message shows ``visible`` (its
+    redacted form) when given, so a control character hidden in a redacted part is refused too."""
     if _CONTROL_CHARACTERS.search(value):
-        raise ValueError(f"{what} must be on one line, without control characters; got {shown(value)}")
+        raise ValueError(
+            f"{what} must be on one line, without control characters; "
+            f"got {shown(value if visible is None else visible)}"
+        )
 
 
 def _visible_url(value: str) -> str:
     """``value`` for an error message: userinfo dropped and query values redacted, all else as given (a
     stray line break stays visible, where ``redaction.redact_url`` would parse it away)."""
-    without_userinfo = re.sub(r"(?<=//)[^/?#@]*@", "", value)
+    without_userinfo = re.sub(r"(?<=//)[^/?#]*@", "", value)  # up to the last `@`, as urlsplit reads it
     base, separator, query = without_userinfo.partition("?")
     if not separator:
         return base
@@ -88,9 +94,12 @@ def _http_url(value: str) -> str:
     from urllib.parse import urlsplit
 
     visible = _visible_url(value)
-    _no_control_characters(visible, what="a URL")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    _no_control_characters(value, what="a URL", visible=visible)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # such as an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"must be an http:// or https:// URL with a host; got {shown(visible)}")
     if parts.fragment:
         raise ValueError(f"must not contain a #fragment; got {shown(visible)}")
@@ -99,7 +108,7 @@ def _http_url(value: str) -> str:
 
 def _bridge_path(value: str) -> str:
     visible = _visible_url(value)
-    _no_control_characters(visible, what="the path")
+    _no_control_characters(value, what="the path", visible=visible)
     if not value.startswith("/") or "#" in value:
         raise ValueError(f"must be a path starting with `/` (such as `/api/novu`); got {shown(visible)}")
     return value

@@ -73,7 +73,7 @@ class Skip:
 
 
 def deployment_skip(*, inputs: Inputs, event: Event) -> Skip | None:
-    """Why a ``deployment_status`` run previews nothing, before the pull request is looked up; else ``None``."""
+    """Why a ``deployment_status`` run previews nothing (decided before its pull request is looked up)."""
     deployment = event.deployment
     if deployment is None or inputs.mode is not RequestedMode.AUTO:
         return None

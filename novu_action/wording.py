@@ -40,8 +40,9 @@ class Sentence:
     values: tuple[Code | Text, ...] = ()
 
     def plain(self, environment: str) -> str:
+        """For the log and annotations: values in backticks, no Markdown emphasis."""
         quoted = (f"`{v.value}`" if isinstance(v, Code) else v.value for v in self.values)
-        return self.text.format(*quoted, env=environment)
+        return self.text.replace("**", "").format(*quoted, env=environment)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -57,7 +58,7 @@ def is_drift(*, mode: str, source: SourceKind) -> bool:
 def compared(*, mode: str, source: SourceKind, shown_source: str, commit: str | None) -> Sentence:
     """The report's first line: what was compared with what."""
     if mode == "sync":
-        return Sentence("Synced **{env}** from the bridge at {}.", (Code(shown_source),))
+        return Sentence("Sync of **{env}** from the bridge at {}.", (Code(shown_source),))
     match source:
         case SourceKind.DISCOVER_FILE:
             at = f", commit {commit[:7]}" if commit else ""
@@ -119,10 +120,12 @@ def finding_text(finding: GuardFinding, *, drift: bool) -> FindingText:
     match finding.guard:
         case Guard.DELETIONS_NOT_ALLOWED if drift:
             return FindingText(
-                f"{env} holds {n} {workflows} that its deployed bridge does not serve: a sync of the deployed "
-                "bridge would delete them, and deletions are not allowed.",
+                f"{env} holds {n} {workflows} that its deployed bridge does not serve: a sync of the "
+                "deployed "
+                f"bridge would delete {'it' if n == 1 else 'them'}, and deletions are not allowed.",
                 "This is drift, not a change of this pull request: the environment and its deployed bridge "
-                "differ (a deploy without a sync, or a sync from elsewhere). If the pull request's code serves "
+                "differ (a deploy without a sync, or a sync from elsewhere). If the pull request's code "
+                "serves "
                 "these workflows, its merge deletes nothing; to preview the pull request's own code, use "
                 "`discover-file` or a preview deployment.",
             )
@@ -135,8 +138,10 @@ def finding_text(finding: GuardFinding, *, drift: bool) -> FindingText:
         case Guard.EMPTY_BRIDGE:
             bridge = "The deployed bridge" if drift else "The bridge"
             return FindingText(
-                f"{bridge} discovers no workflows, but {env} holds {n} {workflows}: a sync would delete all of them.",
-                "Check that the bridge URL points at the right deployment and that it serves its workflows. To "
+                f"{bridge} discovers no workflows, but {env} holds {n} {workflows}: a sync would delete all "
+                "of them.",
+                "Check that the bridge URL points at the right deployment and that it serves its workflows. "
+                "To "
                 f"empty the environment on purpose, run the sync with {DISPATCH_RECIPE} set to `true`.",
             )
         case Guard.DASHBOARD_CLASH:
@@ -200,7 +205,8 @@ def note_text(note: Note) -> NoteText:
                 "Bridge does not verify signatures",
                 Sentence(
                     "The bridge at {} answered an unsigned discover request, so anyone can read its workflow "
-                    "code. Start it with `NODE_ENV=production` (or `NOVU_STRICT_AUTHENTICATION_ENABLED=true`) so "
+                    "code. Start it with `NODE_ENV=production` (or "
+                    "`NOVU_STRICT_AUTHENTICATION_ENABLED=true`) so "
                     "that it only answers requests signed with the secret key.",
                     (Code(note.subject),),
                 ),
@@ -210,7 +216,8 @@ def note_text(note: Note) -> NoteText:
                 Level.WARNING,
                 "Secret key not checked",
                 Sentence(
-                    "Novu did not say which environment the secret key belongs to (`GET /v1/environments/me` is "
+                    "Novu did not say which environment the secret key belongs to (`GET /v1/environments/me` "
+                    "is "
                     "unavailable), so the action goes on as if it belonged to {env}."
                 ),
             )
@@ -219,7 +226,8 @@ def note_text(note: Note) -> NoteText:
                 Level.WARNING,
                 "Plan at workflow level only",
                 Sentence(
-                    "Novu's stored workflow definitions are not available (`POST /v1/bridge/diff` is missing), "
+                    "Novu's stored workflow definitions are not available (`POST /v1/bridge/diff` is "
+                    "missing), "
                     "so this compares workflow ids only: every workflow on both sides counts as an update, "
                     "without field or step detail."
                 ),
@@ -230,8 +238,10 @@ def note_text(note: Note) -> NoteText:
                 "Plan at workflow level only",
                 Sentence(
                     "This Novu does not list workflows to an API key (`GET /v2/workflows` answered "
-                    '"API endpoint not available", as self-hosted Novu of late 2024 does), so the plan compares '
-                    "workflow ids from the stored definitions only and cannot see Dashboard workflows with the "
+                    '"API endpoint not available", as self-hosted Novu of late 2024 does), so the plan '
+                    "compares "
+                    "workflow ids from the stored definitions only and cannot see Dashboard workflows with "
+                    "the "
                     "same ids."
                 ),
             )
@@ -271,7 +281,8 @@ def note_text(note: Note) -> NoteText:
                 Level.WARNING,
                 "Agent not pointed at the bridge",
                 Sentence(
-                    "The workflows were synced, but agent {} was not pointed at the bridge: {}. Conversational "
+                    "The workflows were synced, but agent {} was not pointed at the bridge: {}. "
+                    "Conversational "
                     "agents must be enabled for the organisation and the agent must exist in {env}; the "
                     "official CLI only warns here too.",
                     (Code(note.subject), Text(note.detail)),

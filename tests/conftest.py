@@ -1,32 +1,21 @@
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.factories import (  # re-exported for tests written before factories.py existed
+    example_bridge_workflows,
+    last_months_workflows,
+    pull_request_event,
+    push_event,
+)
+from tests.stand_ins.action_runner import declared_inputs
 
-
-def example_bridge_workflows() -> dict[str, dict[str, Any]]:
-    """The example bridge's discover workflows by id, as captured (a test pins the capture to the bridge)."""
-    served = json.loads((FIXTURES / "example-bridge-discover.json").read_text(encoding="utf-8"))["workflows"]
-    return {workflow["workflowId"]: workflow for workflow in served}
-
-
-def last_months_workflows() -> list[dict[str, Any]]:
-    """What a sync a month ago left: welcome as today, digest-comments sending every 10 minutes with
-    another tag, and sms-alert, which today's code no longer has (and no invoice-paid yet)."""
-    served = example_bridge_workflows()
-    older_digest = copy.deepcopy(served["digest-comments"])
-    older_digest["steps"][0]["controls"]["schema"]["properties"]["amount"]["default"] = 10
-    older_digest["tags"] = ["comments"]
-    return [served["welcome"], older_digest, served["sms-alert"]]
-
+__all__ = ["example_bridge_workflows", "last_months_workflows", "pull_request_event", "push_event"]
 
 InputSetter = Callable[..., None]
 
@@ -40,7 +29,7 @@ def action_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> InputSetter:
             monkeypatch.delenv(name)
 
     def set_env(*, event_name: str = "push", event: dict[str, object] | None = None, **inputs: str) -> None:
-        for name in ALL_INPUTS:
+        for name in declared_inputs():
             monkeypatch.setenv(f"INPUT_{name.upper()}", "")
         for key, value in inputs.items():
             monkeypatch.setenv(f"INPUT_{key.replace('_', '-').upper()}", value)
@@ -53,75 +42,3 @@ def action_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> InputSetter:
         monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "1")
 
     return set_env
-
-
-ALL_INPUTS = (
-    "secret-key",
-    "bridge-url",
-    "development-secret-key",
-    "development-bridge-url",
-    "production-secret-key",
-    "production-bridge-url",
-    "preview-bridge-url",
-    "branch-map",
-    "environment",
-    "mode",
-    "api-url",
-    "allow-deletions",
-    "comment-mode",
-    "github-token",
-    "id",
-    "timeout",
-)
-
-
-def push_event(branch: str, *, sha: str = "6113728f27ae82c7b1a177c8d03f9e96e0adf246") -> dict[str, object]:
-    """A push payload shaped like GitHub's (octokit webhooks example, branch pushed)."""
-    return {
-        "ref": f"refs/heads/{branch}",
-        "before": "0000000000000000000000000000000000000000",
-        "after": sha,
-        "created": False,
-        "deleted": False,
-        "forced": False,
-        "base_ref": None,
-        "repository": {"full_name": "acme/notifications", "default_branch": "main"},
-        "head_commit": {"id": sha, "message": "Update workflows"},
-    }
-
-
-def pull_request_event(
-    *,
-    base: str = "main",
-    head: str = "feature/welcome",
-    number: int = 2,
-    head_sha: str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
-    head_repo: str | None = "acme/notifications",
-) -> dict[str, object]:
-    """A pull_request `opened` payload shaped like GitHub's; head_repo differs for forks (None: deleted)."""
-    base_repo = {"full_name": "acme/notifications", "fork": False}
-    return {
-        "action": "opened",
-        "number": number,
-        "pull_request": {
-            "number": number,
-            "state": "open",
-            "title": "Change the welcome workflow",
-            "base": {
-                "ref": base,
-                "sha": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
-                "repo": base_repo,
-                "label": f"acme:{base}",
-            },
-            "head": {
-                "ref": head,
-                "sha": head_sha,
-                "label": f"{(head_repo or 'ghost/x').split('/')[0]}:{head}",
-                "repo": None
-                if head_repo is None
-                else {"full_name": head_repo, "fork": head_repo != "acme/notifications"},
-            },
-            "merge_commit_sha": None,
-        },
-        "repository": base_repo,
-    }

@@ -6,14 +6,17 @@ Regenerate the golden files after an intended change with
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 
+from novu_action import __version__
 from novu_action.plan import (
     Change,
     Detail,
@@ -26,18 +29,10 @@ from novu_action.plan import (
     StepDiff,
     WorkflowChange,
 )
-from novu_action.render import (
-    COMMENT_LIMIT,
-    SUMMARY_LIMIT,
-    ReportContext,
-    Status,
-    escape_markdown,
-    render_comment,
-    render_failure,
-    render_report,
-    render_skip,
-    render_summary,
-)
+from novu_action.render import COMMENT_LIMIT, SUMMARY_LIMIT, render_comment, render_report, render_summary
+from novu_action.report import Failure, ReportContext, RunResult, Status
+from novu_action.target import SourceKind
+from novu_action.wording import Note, NoteKind, finding_text
 
 GOLDEN = Path(__file__).parent / "golden"
 MARKER = "<!-- novu-sync-action -->"
@@ -48,13 +43,50 @@ PREVIEW = ReportContext(
     mode="preview",
     environment="Production",
     report_id=None,
-    bridge_url="https://notify.acme.dev/api/novu",
-    previewing_deployed_bridge=False,
+    source=SourceKind.PREVIEW_BRIDGE,
+    shown_source="https://notify-git-welcome.acme.dev/api/novu",
     base_branch="main",
     commit_sha="3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39",
+    commit_url="https://github.com/acme/notifications/commit/3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39",
     run_url=RUN_URL,
+    dashboard_url="https://dashboard.novu.co/env/prod_env_6Tj1/workflows",
 )
-SYNC = replace(PREVIEW, mode="sync", base_branch=None)
+SYNC = replace(
+    PREVIEW,
+    mode="sync",
+    base_branch=None,
+    source=SourceKind.DEPLOYED_BRIDGE,
+    shown_source="https://notify.acme.dev/api/novu",
+)
+
+
+def result(
+    context: ReportContext | None,
+    plan: Plan | None,
+    status: Status,
+    *,
+    error: str | None = None,
+    notes: tuple[Note, ...] = (),
+    title: str = "Sync failed",
+) -> RunResult:
+    mode = context.mode if context else ""
+    return RunResult(
+        status,
+        mode=mode,
+        environment=context.environment if context else "",
+        context=context,
+        plan=plan,
+        notes=notes,
+        failure=Failure(title, error) if error is not None else None,
+    )
+
+
+def summary_of(context, plan, status, **kwargs) -> str:
+    return render_summary(result(context, plan, status, **kwargs))
+
+
+def comment_of(context, plan, *, status: Status = Status.PREVIEW, **kwargs) -> str:
+    return render_comment(result(context, plan, status, **kwargs), marker=MARKER)
 
 
 def realistic_plan() -> Plan:
@@ -141,16 +173,21 @@ def assert_golden(name: str, text: str) -> None:
 # Golden files
 
 
-def test_preview_comment_shows_findings_and_deletions_first_then_each_change():
-    comment = render_comment(context=PREVIEW, plan=realistic_plan(), marker=MARKER)
+def test_preview_comment_shows_what_was_compared_the_counts_the_findings_then_each_change():
+    comment = comment_of(PREVIEW, realistic_plan())
 
     assert_golden("preview", comment)
-    assert comment.index("[!CAUTION]") < comment.index("[!WARNING]") < comment.index("<details>")
+    lines = comment.splitlines()
+    assert lines[4].startswith(
+        "Compared the preview deployment at `https://notify-git-welcome.acme.dev/api/novu`"
+    )
+    assert lines[4].endswith(f"· [Run log]({RUN_URL})")  # the run link near the top
+    assert comment.index("[!CAUTION]") < comment.index("- 🔴 delete") < comment.index("<details>")
 
 
 def test_comment_is_the_summary_with_the_marker_line_first():
-    comment = render_comment(context=PREVIEW, plan=realistic_plan(), marker=MARKER)
-    summary = render_summary(context=PREVIEW, plan=realistic_plan(), status=Status.PREVIEW)
+    comment = comment_of(PREVIEW, realistic_plan())
+    summary = summary_of(PREVIEW, realistic_plan(), Status.PREVIEW)
 
     assert comment.splitlines()[0] == MARKER
     assert comment == f"{MARKER}\n\n{summary}"
@@ -159,10 +196,14 @@ def test_comment_is_the_summary_with_the_marker_line_first():
 def test_synced_report():
     plan = replace(realistic_plan(), findings=())
 
-    assert_golden("synced", render_summary(context=SYNC, plan=plan, status=Status.SYNCED))
+    summary = summary_of(SYNC, plan, Status.SYNCED)
+
+    assert_golden("synced", summary)
+    assert "**Production** now matches the bridge." in summary
+    assert "> Deleted 1 workflow from **Production**: `legacy-reminder`" in summary
 
 
-def test_refused_sync_gives_the_findings_as_the_reason():
+def test_refused_sync_gives_the_findings_as_the_reason_and_its_counts_are_only_planned():
     plan = Plan(
         workflows=(
             WorkflowChange("digest", Change.DELETE, name="Digest"),
@@ -171,24 +212,25 @@ def test_refused_sync_gives_the_findings_as_the_reason():
         ),
         findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ("digest", "onboarding"), "Production"),),
     )
-    summary = render_summary(
-        context=SYNC,
-        plan=plan,
-        status=Status.REFUSED,
+    summary = summary_of(
+        SYNC,
+        plan,
+        Status.REFUSED,
         error="This sync would delete 2 workflows from Production, and deletions are not allowed.",
     )
 
     assert_golden("refused", summary)
-    assert "This stopped the sync." in summary
+    assert "**This stopped the sync:**" in summary
+    assert "Planned, not applied:\n\n🟢 0 create" in summary
     assert summary.count("deletions are not allowed") == 1  # the refusal message is not said twice
+    assert summary.count("`digest`") == 2  # in the finding and in its own line: no third mention
+    assert "<details>" not in summary  # a deleted workflow has nothing to unfold
 
 
 def test_a_refusal_without_findings_shows_its_message():
     plan = Plan(workflows=(WorkflowChange("welcome", Change.CREATE),))
 
-    summary = render_summary(
-        context=SYNC, plan=plan, status=Status.REFUSED, error="Novu Cloud cannot reach the bridge."
-    )
+    summary = summary_of(SYNC, plan, Status.REFUSED, error="Novu Cloud cannot reach the bridge.")
 
     assert "> Novu Cloud cannot reach the bridge." in summary
 
@@ -196,7 +238,7 @@ def test_a_refusal_without_findings_shows_its_message():
 def test_a_failed_preview_says_nothing_changed():
     plan = Plan(workflows=(WorkflowChange("welcome", Change.CREATE),))
 
-    summary = render_summary(context=PREVIEW, plan=plan, status=Status.FAILED, error="Timed out.")
+    summary = summary_of(PREVIEW, plan, Status.FAILED, error="Timed out.")
 
     assert "❌ The preview of **Production** failed. Nothing was changed." in summary
 
@@ -205,30 +247,34 @@ def test_failed_sync_shows_the_escaped_error_line_by_line():
     plan = replace(realistic_plan(), findings=())
     error = "Novu answered 502 Bad Gateway.\nIt said: <html><body>upstream @oncall down</body></html>"
 
-    summary = render_summary(context=SYNC, plan=plan, status=Status.FAILED, error=error)
+    summary = summary_of(SYNC, plan, Status.FAILED, error=error)
 
     assert_golden("failed", summary)
     assert "<html>" not in summary
 
 
 def test_failure_before_a_plan_existed():
-    summary = render_failure(
+    summary = summary_of(
+        SYNC,
+        None,
+        Status.FAILED,
         title="Bridge unreachable",
-        message="GET https://notify.acme.dev/api/novu?action=discover failed: 404 Not Found.\n"
+        error="GET https://notify.acme.dev/api/novu?action=discover failed: 404 Not Found.\n"
         "Check `bridge-url`.",
-        context=replace(SYNC, notes=("The bridge answered an unsigned request.",)),
+        notes=(Note(NoteKind.UNSIGNED_BRIDGE, subject="https://notify.acme.dev/api/novu"),),
     )
 
     assert_golden("failure", summary)
+    assert "> Check `bridge-url`." in summary  # the action's own quoting stays code, not &#96;
 
 
 def test_failure_without_context_still_has_a_title_and_the_message():
-    summary = render_failure(
-        title="Invalid inputs", message="mode: must be auto, preview or sync", context=None
+    summary = summary_of(
+        None, None, Status.FAILED, title="Invalid inputs", error="input `mode`: must be one of `auto`"
     )
 
     assert summary.startswith("### Novu sync\n")
-    assert "mode: must be auto, preview or sync" in summary
+    assert "> input `mode`: must be one of `auto`" in summary
 
 
 def test_preview_without_changes_says_nothing_would_change():
@@ -236,32 +282,58 @@ def test_preview_without_changes_says_nothing_would_change():
         workflows=(WorkflowChange("welcome", Change.UNCHANGED), WorkflowChange("digest", Change.UNCHANGED))
     )
 
-    summary = render_summary(context=PREVIEW, plan=plan, status=Status.PREVIEW)
+    summary = summary_of(PREVIEW, plan, Status.PREVIEW)
 
     assert_golden("no_changes", summary)
-    assert "🟢 create 0 · 🟡 update 0 · 🔴 delete 0 · ⚪ unchanged 2" in summary
+    assert "Merging into `main` would change nothing in **Production**." in summary
+    assert "🟢 0 create · 🟡 0 update · 🔴 0 delete · ⚪ 2 unchanged" in summary
     assert "<details>" not in summary
 
 
-def test_workflow_level_preview_explains_that_updates_are_ids_only_and_the_bridge_is_the_deployed_one():
+def test_a_preview_of_the_deployed_bridge_calls_its_differences_drift_not_changes_of_the_pull_request():
     plan = Plan(
         workflows=(
             WorkflowChange(
-                "welcome",
-                Change.UPDATE,
-                definition={"steps": [{"stepId": "welcome-email", "type": "email"}]},
+                "welcome", Change.UPDATE, definition={"steps": [{"stepId": "welcome-email", "type": "email"}]}
             ),
-            WorkflowChange("digest", Change.CREATE),
+            WorkflowChange("retired", Change.DELETE),
         ),
         detail=Detail.WORKFLOW,
+        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ("retired",), "Development"),),
     )
-    context = replace(PREVIEW, environment="Development", base_branch="dev", previewing_deployed_bridge=True)
+    context = replace(
+        PREVIEW,
+        environment="Development",
+        base_branch="dev",
+        source=SourceKind.DEPLOYED_BRIDGE,
+        shown_source="https://dev.acme.dev/api/novu",
+    )
 
-    summary = render_summary(context=context, plan=plan, status=Status.PREVIEW)
+    summary = summary_of(context, plan, Status.PREVIEW, notes=(Note(NoteKind.NO_STORED_DEFINITIONS),))
 
-    assert_golden("workflow_detail", summary)
+    assert_golden("drift", summary)
+    assert (
+        "Compared the deployed bridge at `https://dev.acme.dev/api/novu` with **Development** — not this pull request's code."
+        in summary
+    )
+    assert (
+        "Drift between **Development** and its deployed bridge (not changes of this pull request)" in summary
+    )
+    assert "This is drift, not a change of this pull request" in summary
+    assert "restore the workflows in the bridge code" not in summary
     assert "compares workflow ids only" in summary
-    assert "`preview-bridge-url`" in summary
+    assert "**A sync of the deployed bridge would be refused:** Development holds 1 workflow" in summary
+
+
+def test_a_discover_file_preview_names_the_pull_requests_code_and_commit():
+    context = replace(PREVIEW, source=SourceKind.DISCOVER_FILE, shown_source="novu-discover.json")
+
+    summary = summary_of(context, Plan(workflows=(WorkflowChange("welcome", Change.CREATE),)), Status.PREVIEW)
+
+    assert (
+        "Compared this pull request's code (discover-file `novu-discover.json`, commit 3f2a9c1) with **Production**."
+        in summary
+    )
 
 
 def test_report_id_names_the_bridge_in_the_title():
@@ -269,20 +341,46 @@ def test_report_id_names_the_bridge_in_the_title():
         workflows=(WorkflowChange("billing-alert", Change.DELETE),),
         findings=(GuardFinding(Guard.EMPTY_BRIDGE, ("billing-alert",), "Production"),),
     )
-    context = replace(PREVIEW, report_id="billing", notes=("Checked the key against `Production`.",))
+    context = replace(PREVIEW, report_id="billing")
 
-    comment = render_comment(context=context, plan=plan, marker="<!-- novu-sync-action id=billing -->")
+    comment = render_comment(
+        result(context, plan, Status.PREVIEW, notes=(Note(NoteKind.KEY_NOT_CHECKED),)),
+        marker="<!-- novu-sync-action id=billing -->",
+    )
 
     assert_golden("with_id", comment)
     assert comment.splitlines()[2] == "### Novu sync preview — Production · billing"
 
 
+def test_the_footer_links_the_commit_and_the_dashboard_and_names_the_action_and_its_version():
+    footer = summary_of(PREVIEW, realistic_plan(), Status.PREVIEW).splitlines()[-1]
+
+    assert footer == (
+        f"<sub>[commit 3f2a9c1]({PREVIEW.commit_url}) · [Novu Dashboard]({PREVIEW.dashboard_url}) · source `https://notify-git-welcome.acme.dev/api/novu` · "
+        f"novu-sync-action {__version__}</sub>"
+    )
+
+
+def test_a_url_is_shown_as_code_without_a_zero_width_space_so_it_copies_whole():
+    summary = summary_of(SYNC, realistic_plan(), Status.SYNCED)
+
+    assert "`https://notify.acme.dev/api/novu`" in summary
+    assert "&#8203;//" not in summary and "\u200b" not in summary
+
+
+def test_a_list_member_removed_reads_as_a_member_not_a_string_value():
+    summary = summary_of(PREVIEW, realistic_plan(), Status.PREVIEW)
+
+    assert '- tags[]: "beta"' in summary
+    assert '+ payload.required[]: "userName"' in summary
+
+
 def test_counts_always_show_all_four_kinds():
     plan = Plan(workflows=(WorkflowChange("a", Change.CREATE),))
 
-    summary = render_summary(context=SYNC, plan=plan, status=Status.SYNCED)
+    summary = summary_of(SYNC, plan, Status.SYNCED)
 
-    assert "🟢 create 1 · 🟡 update 0 · 🔴 delete 0 · ⚪ unchanged 0" in summary
+    assert "🟢 1 create · 🟡 0 update · 🔴 0 delete · ⚪ 0 unchanged" in summary
 
 
 def test_sections_are_deletions_then_updates_then_creations_each_by_id():
@@ -299,18 +397,19 @@ def test_sections_are_deletions_then_updates_then_creations_each_by_id():
         )
     )
 
-    summary = render_summary(context=SYNC, plan=plan, status=Status.SYNCED)
+    summary = summary_of(SYNC, plan, Status.SYNCED)
 
-    order = re.findall(r"<summary>\S+ \w+ <code>([^<]+)</code>", summary)
+    order = re.findall(r"(?:<summary>|^- )\S+ \w+ (?:<code>|`)([^<`]+)(?:</code>|`)", summary, re.MULTILINE)
     assert order == ["a-gone", "b-gone", "d-changed", "a-new", "c-new"]
+    assert "<summary>🔴" not in summary  # deleted workflows are one line each, nothing to unfold
 
 
 def test_many_unchanged_workflows_fold_into_one_count():
     plan = Plan(workflows=tuple(WorkflowChange(f"wf-{n:03}", Change.UNCHANGED) for n in range(120)))
 
-    summary = render_summary(context=SYNC, plan=plan, status=Status.SYNCED)
+    summary = summary_of(SYNC, plan, Status.SYNCED)
 
-    assert "⚪ unchanged: 120 workflows (not listed)" in summary
+    assert "⚪ 120 unchanged (not listed)" in summary
     assert "wf-000" not in summary
 
 
@@ -362,20 +461,20 @@ def huge_plan(*, updates: int, creates: int = 0, deletes: int = 0, unchanged: in
 
 def assert_keeps_what_matters(text: str, plan: Plan) -> None:
     counts = " · ".join(
-        f"{mark} {change.value} {plan.count(change)}" for mark, change in zip("🟢🟡🔴⚪", Change, strict=True)
+        f"{mark} {plan.count(change)} {change.value}" for mark, change in zip("🟢🟡🔴⚪", Change, strict=True)
     )
     assert counts in text
     for finding in plan.findings:
-        assert finding.headline in text
+        assert finding_text(finding, drift=False).headline in text
     for workflow in plan.of(Change.DELETE):
-        assert f"<code>{workflow.workflow_id}</code>" in text
+        assert f"`{workflow.workflow_id}`" in text
     assert SHORTENED in text
 
 
 def test_comment_of_thousands_of_huge_multibyte_changes_fits_and_keeps_counts_deletions_findings():
-    plan = huge_plan(updates=1500, creates=500, deletes=300, unchanged=40)
+    plan = huge_plan(updates=3000, creates=1500, deletes=300, unchanged=40)
 
-    comment = render_comment(context=PREVIEW, plan=plan, marker=MARKER)
+    comment = comment_of(PREVIEW, plan)
 
     assert len(comment) <= COMMENT_LIMIT
     assert comment.startswith(MARKER + "\n")
@@ -387,7 +486,7 @@ def test_comment_of_thousands_of_huge_multibyte_changes_fits_and_keeps_counts_de
 def test_summary_of_thousands_of_huge_multibyte_changes_fits_in_one_mebibyte():
     plan = huge_plan(updates=3000, creates=2000, deletes=500, unchanged=100)
 
-    summary = render_summary(context=SYNC, plan=plan, status=Status.SYNCED)
+    summary = summary_of(SYNC, plan, Status.SYNCED)
 
     assert len(summary.encode()) <= SUMMARY_LIMIT
     assert_keeps_what_matters(summary, plan)
@@ -397,63 +496,68 @@ def test_summary_of_thousands_of_huge_multibyte_changes_fits_in_one_mebibyte():
 def test_details_fold_from_the_end_first_and_every_workflow_keeps_its_line():
     plan = huge_plan(updates=60)
 
-    comment = render_comment(context=PREVIEW, plan=plan, marker=MARKER)
+    comment = comment_of(PREVIEW, plan)
 
     assert len(comment) <= COMMENT_LIMIT
     assert SHORTENED in comment
     assert "<details><summary>🟡 update <code>update-00000</code>" in comment  # the first keep their diff
-    assert "\n- 🟡 update <code>update-00059</code>" in comment  # the last are one line each
+    assert "\n- 🟡 update `update-00059`" in comment  # the last are one line each
     for workflow in plan.workflows:
-        assert f"<code>{workflow.workflow_id}</code>" in comment
+        assert f"<code>{workflow.workflow_id}</code>" in comment or f"`{workflow.workflow_id}`" in comment
 
 
 def test_absurd_deletions_are_capped_with_a_pointer_to_the_plan_output():
     plan = huge_plan(updates=0, deletes=12_000)
 
-    comment = render_comment(context=PREVIEW, plan=plan, marker=MARKER)
+    comment = comment_of(PREVIEW, plan)
 
     assert len(comment) <= COMMENT_LIMIT
-    assert "more deletions — see the `plan` output" in comment
-    assert "🔴 delete 12000" in comment
-    assert plan.findings[0].headline in comment
+    assert "more — see the `plan` output" in comment
+    assert "🔴 12000 delete" in comment
+    assert finding_text(plan.findings[0], drift=False).headline in comment
+    assert "`delete-00000`" in comment  # the first deleted ids are kept, the rest counted
 
 
 def test_absurd_notes_are_cut_at_a_line_and_the_limit_still_holds():
-    context = replace(SYNC, notes=("x" * 3 * SUMMARY_LIMIT,))
+    notes = tuple(
+        Note(NoteKind.AGENT_NOT_POINTED, subject=f"agent-{n}", detail="x" * 300) for n in range(5_000)
+    )
     plan = realistic_plan()
 
-    summary = render_summary(context=context, plan=plan, status=Status.REFUSED)
+    summary = summary_of(SYNC, plan, Status.REFUSED, notes=notes)
 
     assert len(summary.encode()) <= SUMMARY_LIMIT
-    assert "🟢 create 1 · 🟡 update 1 · 🔴 delete 1 · ⚪ unchanged 2" in summary
-    assert plan.findings[0].headline in summary
+    assert "🟢 1 create · 🟡 1 update · 🔴 1 delete · ⚪ 2 unchanged" in summary
+    assert finding_text(plan.findings[0], drift=False).headline in summary
     assert "The rest of this report was cut to fit GitHub's size limit." in summary
 
 
 def test_a_failure_summary_with_absurd_notes_still_fits():
-    context = replace(SYNC, notes=("y" * 2 * SUMMARY_LIMIT,))
+    notes = tuple(
+        Note(NoteKind.AGENT_NOT_POINTED, subject=f"agent-{n}", detail="y" * 300) for n in range(5_000)
+    )
 
-    summary = render_failure(title="Bridge unreachable", message="404 Not Found", context=context)
+    summary = summary_of(
+        SYNC, None, Status.FAILED, title="Bridge unreachable", error="404 Not Found", notes=notes
+    )
 
     assert len(summary.encode()) <= SUMMARY_LIMIT
     assert "404 Not Found" in summary
 
 
 def test_a_tiny_limit_is_still_honoured():
-    assert len(render_report(context=SYNC, plan=realistic_plan(), status=Status.SYNCED, limit_chars=40)) <= 40
+    assert len(render_report(result(SYNC, realistic_plan(), Status.SYNCED), limit_chars=40)) <= 40
 
 
 def test_a_huge_error_is_shortened():
-    comment = render_comment(
-        context=SYNC, plan=realistic_plan(), marker=MARKER, status=Status.FAILED, error="<" * 500_000
-    )
+    comment = comment_of(SYNC, realistic_plan(), status=Status.FAILED, error="<" * 500_000)
 
     assert len(comment) <= COMMENT_LIMIT
     assert SHORTENED not in comment  # the error is shortened on its own; the plan keeps its detail
     assert "&lt;…" in comment
 
 
-PADDING_FIELDS = 40
+PADDING_FIELDS = 120
 
 
 def padded_plan(workflows: int, padding: int) -> Plan:
@@ -475,13 +579,13 @@ def padded_plan(workflows: int, padding: int) -> Plan:
     ("render", "measure", "limit", "header"),
     [
         (
-            lambda plan: render_comment(context=PREVIEW, plan=plan, marker=MARKER),
+            lambda plan: comment_of(PREVIEW, plan),
             len,
             COMMENT_LIMIT,
             MARKER,
         ),
         (
-            lambda plan: render_summary(context=PREVIEW, plan=plan, status=Status.PREVIEW),
+            lambda plan: summary_of(PREVIEW, plan, Status.PREVIEW),
             lambda text: len(text.encode()),
             SUMMARY_LIMIT,
             "",
@@ -493,7 +597,7 @@ def test_exactly_at_the_limit_nothing_is_shortened_and_one_more_character_shorte
     render, measure, limit, header
 ):
     def unlimited(plan: Plan) -> str:
-        return render_report(context=PREVIEW, plan=plan, status=Status.PREVIEW, header=header)
+        return render_report(result(PREVIEW, plan, Status.PREVIEW), header=header)
 
     base = measure(unlimited(padded_plan(0, 0)))
     per_workflow = measure(unlimited(padded_plan(1, 0))) - base
@@ -509,7 +613,7 @@ def test_exactly_at_the_limit_nothing_is_shortened_and_one_more_character_shorte
     assert SHORTENED not in exact
     assert measure(over) <= limit
     assert SHORTENED in over
-    assert "<code>zz-padding</code>" in over
+    assert "`zz-padding`" in over
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -534,23 +638,8 @@ HOSTILE = (
     "&lt;script&gt;",
     "\u202eevil\u202c bidi",
 )
-OUR_TAGS = {"details", "/details", "summary", "/summary", "code", "/code", "sub", "/sub"}
-OUR_LINE_STARTS = (
-    "",
-    "### ",
-    "> ",
-    "- ",
-    "<details><summary>",
-    "</details>",
-    "<sub>",
-    "<!-- novu-sync-action",
-    "⚪ ",
-    "Merging into ",
-    "A sync ",
-    "✅ ",
-    "⛔ ",
-    "❌ ",
-)
+# What the report may render to: GitHub keeps these tags; nothing from the bridge may add another.
+OUR_TAGS = {"h3", "p", "blockquote", "ul", "li", "strong", "code", "pre", "details", "summary", "sub", "a"}
 
 
 def hostile_plan() -> Plan:
@@ -595,103 +684,97 @@ HOSTILE_CONTEXT = replace(
     PREVIEW,
     environment="Prod <b>@ops</b>",
     report_id="[id](http://evil) @team",
-    bridge_url="https://evil.example/<script>?q=@someone",
+    shown_source="https://evil.example/<script>?q=@someone",
     base_branch="main`</code><script>",
     commit_sha="<img src=x>",
-    previewing_deployed_bridge=True,
+    source=SourceKind.DEPLOYED_BRIDGE,
 )
+OUR_LINKS = {RUN_URL, PREVIEW.commit_url, PREVIEW.dashboard_url}
 
 
-def split_code_blocks(markdown: str) -> tuple[list[str], list[str]]:
-    """(lines outside fenced code blocks, lines inside), the way CommonMark reads fences at column 0."""
-    outside: list[str] = []
-    inside: list[str] = []
-    fence: str | None = None
-    for line in markdown.split("\n"):
-        if fence is None:
-            opening = re.match(r"(`{3,})[^`]*$", line)
-            if opening:
-                fence = opening.group(1)
-            else:
-                outside.append(line)
-        elif re.fullmatch(f"{fence}`*\\s*", line):
-            fence = None
-        else:
-            inside.append(line)
-    assert fence is None, "a code block was left open"
-    return outside, inside
+class _Rendered(HTMLParser):
+    """What GitHub shows for a piece of Markdown: its tags, its links and its text outside code."""
+
+    def __init__(self, markdown: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.links: list[str | None] = []
+        self.prose: list[str] = []
+        self._in_code = 0
+        body = cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+        self.feed(body)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "a":
+            self.links.append(dict(attrs).get("href"))
+        if tag in ("code", "pre", "a"):
+            self._in_code += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("code", "pre", "a"):
+            self._in_code -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._in_code:
+            self.prose.append(data)
 
 
 def assert_renders_nothing_hostile(markdown: str, *, sections: int) -> None:
-    outside, inside = split_code_blocks(markdown)
-    text = "\n".join(outside)
-    shown = html.unescape(text)  # what GitHub's mention and link filters see after entities are decoded
-
-    tags = {tag.lower() for tag in re.findall(r"<(/?[a-zA-Z][^\s>/]*)", text)}
-    assert tags <= OUR_TAGS
-    assert text.count("<details>") == text.count("</details>") == sections
-    assert text.count("<summary>") == text.count("</summary>") == sections
-    assert not re.search(r"@[A-Za-z0-9]", shown), "a mention or e-mail autolink could form"
-    assert not re.search(r"(?i)https?://(?!github\.com/acme/)|www\.", shown), "an autolink could form"
-    assert "![" not in text
-    assert re.findall(r"\]\(", text) == ["]("] * text.count("[run log](")
-    assert not re.search(r"#\d", shown), "an issue reference could form"
-    for markup in ("`tick`", "~~gone~~", "**bold**", "$x$"):
-        assert markup not in text
-    for line in outside:
-        assert line.startswith(OUR_LINE_STARTS), f"bridge text starts a line: {line!r}"
-    for line in inside:
-        assert line[:1] in "+-! ", f"bridge text starts a line in a code block: {line!r}"
+    """Rendered as GitHub renders it (cmark-gfm), the report has only our tags and links, no mention, issue
+    reference or autolink outside code, and no line that the runner could read as a workflow command."""
+    rendered = _Rendered(markdown)
+    prose = " ".join(rendered.prose)
+    assert set(rendered.tags) <= OUR_TAGS, set(rendered.tags) - OUR_TAGS
+    assert rendered.tags.count("details") == rendered.tags.count("summary") == sections
+    assert set(rendered.links) <= OUR_LINKS, set(rendered.links) - OUR_LINKS
+    assert not re.search(r"@[A-Za-z0-9]", prose), "a mention or e-mail autolink could form"
+    assert not re.search(r"#\d", prose), "an issue reference could form"
     for line in markdown.split("\n"):
-        assert not line.startswith(("::", "##[")), "a line could read as a workflow command"
+        assert not line.lstrip().startswith(("::", "##[")), "a line could read as a workflow command"
+    assert "\u202e" not in markdown
 
 
 def test_hostile_names_render_as_plain_text_in_the_comment():
     plan = hostile_plan()
-    changed = sum(1 for w in plan.workflows if w.change is not Change.UNCHANGED)
+    unfolded = sum(1 for w in plan.workflows if w.change in (Change.CREATE, Change.UPDATE))
 
-    comment = render_comment(context=HOSTILE_CONTEXT, plan=plan, marker=MARKER)
+    comment = comment_of(HOSTILE_CONTEXT, plan)
 
     assert SHORTENED not in comment
-    assert_renders_nothing_hostile(comment, sections=changed)
-    assert "\u202e" not in comment
+    assert_renders_nothing_hostile(comment, sections=unfolded)
 
 
 def test_hostile_names_render_as_plain_text_when_listed_by_id_only():
     plan = hostile_plan()
 
-    text = render_report(
-        context=HOSTILE_CONTEXT, plan=plan, status=Status.PREVIEW, limit_chars=len(plan.workflows) * 150
-    )
+    text = render_report(result(HOSTILE_CONTEXT, plan, Status.PREVIEW), limit_chars=len(plan.workflows) * 100)
 
     assert "🟡 update (17):" in text
     assert_renders_nothing_hostile(text, sections=0)
 
 
-def test_hostile_error_and_run_url_render_as_plain_text():
+def test_hostile_error_notes_and_run_url_render_as_plain_text():
     context = replace(HOSTILE_CONTEXT, run_url="javascript:alert(1)//)")
     error = "\n".join(HOSTILE)
+    notes = tuple(Note(NoteKind.AGENT_NOT_POINTED, subject=text, detail=text) for text in HOSTILE)
 
-    failed = render_summary(context=context, plan=hostile_plan(), status=Status.FAILED, error=error)
-    failure = render_failure(title="Bridge said <b>no</b>", message=error, context=context)
+    failed = summary_of(context, hostile_plan(), Status.FAILED, error=error, notes=notes)
+    failure = summary_of(
+        context, None, Status.FAILED, title="Bridge said <b>no</b>", error=error, notes=notes
+    )
 
     assert "javascript" not in failed
-    assert_renders_nothing_hostile(failed, sections=51)
+    assert_renders_nothing_hostile(failed, sections=34)
     assert_renders_nothing_hostile(failure, sections=0)
 
 
-def test_escape_markdown_keeps_text_readable_once_rendered():
-    assert escape_markdown("Welcome email") == "Welcome email"
-    assert escape_markdown("a\r\nb\nc") == "a b c"
-    assert escape_markdown("@team") == "@&#8203;team"
-    assert html.unescape(escape_markdown("<b>*x*</b> [l](u) 1. #2")) == "<b>*x*</b> [l](u) 1. #\u200b2"
-    assert escape_markdown("1. first") == "1&#8203;. first"
-    assert escape_markdown("- item") == "&#45; item"
-
-
 def test_skip_summary_shows_the_reason_but_not_a_hostile_branch_name_as_markup() -> None:
-    summary = render_skip("branch `<img src=x>@octocat` is not in `branch-map`")
+    summary = render_summary(
+        RunResult(
+            Status.SKIPPED, mode="skip", skip_reason="branch `<img src=x>@octocat` is not in `branch-map`"
+        )
+    )
     assert summary.startswith("### Novu sync skipped\n")
-    assert "<img" not in summary
-    assert "@octocat" not in summary
+    assert_renders_nothing_hostile(summary, sections=0)
     assert "branch-map" in summary
