@@ -1,7 +1,8 @@
 """Markdown safety primitives: how text that came from the bridge, from Novu or from a user is put into the
 report so that it renders literally. Used by ``render`` and by nobody else. Pure.
 
-- Names and reasons (prose): ``text`` turns markup into numeric character references, which GitHub
+- Names and reasons (prose): ``text`` turns markup characters into numeric character references (quotes,
+  parentheses and ``!`` stay as they are: without ``[`` and ``]`` they make no link), which GitHub
   decodes for display (copy and paste gives the real characters), and keeps the text on one line. Mentions
   (``@name``) and issue references (``#12``) are broken with a zero-width space, because GitHub finds them
   after entities are decoded; an autolink is stopped by escaping the ``:`` of ``://`` and the ``.`` after
@@ -24,8 +25,6 @@ _ENTITIES = str.maketrans(
         "&": "&amp;",
         "<": "&lt;",
         ">": "&gt;",
-        '"': "&quot;",
-        "'": "&#39;",
         "\\": "&#92;",
         "`": "&#96;",
         "*": "&#42;",
@@ -33,9 +32,6 @@ _ENTITIES = str.maketrans(
         "~": "&#126;",
         "[": "&#91;",
         "]": "&#93;",
-        "(": "&#40;",
-        ")": "&#41;",
-        "!": "&#33;",
         "|": "&#124;",
         "$": "&#36;",  # GitHub renders $…$ as math
         "#": "&#35;" + _ZERO_WIDTH_SPACE,

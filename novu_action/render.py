@@ -27,7 +27,7 @@ from novu_action.plan import (
     WorkflowChange,
 )
 from novu_action.report import ReportContext, RunResult, Status
-from novu_action.wording import Code, Sentence, compared, counts_label, finding_text, note_text
+from novu_action.wording import DRIFT_ADVICE, Code, Sentence, compared, counts_label, finding_text, note_text
 
 COMMENT_LIMIT = 65_536  # characters (Python len): GitHub's "Body is too long (maximum is 65536 characters)"
 SUMMARY_LIMIT = 1_048_576  # bytes of UTF-8: a larger $GITHUB_STEP_SUMMARY is dropped whole
@@ -109,6 +109,8 @@ def _top(result: RunResult) -> list[str]:
         applied = result.status in (Status.PREVIEW, Status.SYNCED)
         blocks.append(_sentence(label, env) if applied else "Planned, not applied:")
         blocks.append(_counts(plan))
+    if context is not None and context.drift:
+        blocks.append(md.alert("IMPORTANT", md.from_plain(DRIFT_ADVICE)))
     return blocks
 
 
@@ -179,11 +181,9 @@ def _footer(context: ReportContext | None) -> str:
         if context.commit_sha:
             commit = f"commit {context.commit_sha[:7]}"
             parts.append(md.link(commit, context.commit_url) or md.code(context.commit_sha[:7]))
-        parts.extend(
-            filter(
-                None, (md.link("run log", context.run_url), md.link("Novu Dashboard", context.dashboard_url))
-            )
-        )
+        dashboard = md.link("Novu Dashboard", context.dashboard_url)
+        if dashboard:
+            parts.append(dashboard)
         if context.shown_source:
             parts.append(f"source {md.code(context.shown_source, 300)}")
     parts.append(f"{ACTION} {__version__}")

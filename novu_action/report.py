@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from novu_action.plan import Change, Plan
 from novu_action.target import SourceKind
-from novu_action.wording import Level, Note, counts, finding_text, is_drift, note_text
+from novu_action.wording import DRIFT_ADVICE, Level, Note, counts, finding_text, is_drift, note_text
 
 OUTPUT_NAMES = (
     "environment",
@@ -163,6 +163,6 @@ def closing_notice(status: Status, plan: Plan, context: ReportContext) -> tuple[
         return (
             f"Novu {environment} preview of the deployed bridge",
             f"{environment} compared with its deployed bridge, not with this pull request's code: "
-            f"{counts(plan)}. Differences are drift, not changes of this pull request.",
+            f"{counts(plan)}. Differences are drift, not changes of this pull request. {DRIFT_ADVICE}",
         )
     return f"Novu {environment} preview", f"{environment} preview: {counts(plan)}."

@@ -102,6 +102,13 @@ def counts_label(
     return Sentence(f"{who[0]} would do this to **{{env}}**; nothing has changed yet:", who[1])
 
 
+DRIFT_ADVICE = (
+    "To preview this pull request's own code, give the action a `discover-file` made from the checked-out "
+    "pull request, or a preview deployment (`preview-bridge-url`, or `deployment_status` events): see the "
+    "README's recipes."
+)
+
+
 def counts(plan: Plan) -> str:
     """``1 create, 2 update, 0 delete, 5 unchanged``: for the log and the notice."""
     return ", ".join(f"{plan.count(change)} {change.value}" for change in Change)
