@@ -139,16 +139,21 @@ def test_bridge_novu_cannot_reach_stops_the_sync(run_action, novu, dev_bridge):
     assert novu.workflow_ids("Development") == []
 
 
-def test_503_twice_then_success_reuses_one_idempotency_key(run_action, novu, dev_bridge):
-    novu.fail_next("POST", "/v1/bridge/sync", status=503, times=2)
+def test_a_5xx_before_novu_applied_anything_is_sent_again_once_with_a_fresh_key(run_action, novu, dev_bridge):
+    """A 503 from a gateway in front of Novu: the sync did not run. The action reads the environment back,
+    sees it unchanged and still different, and only then sends the sync again, with a fresh key."""
+    novu.fail_next("POST", "/v1/bridge/sync", status=503)
     run = run_action(
-        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
+        event_name="push",
+        event=push_event("dev"),
+        inputs=sync_inputs(novu, dev_bridge=dev_bridge, timeout="1"),
     )
     assert run.returncode == 0, run.log
     syncs = novu.requests_to("POST", "/v1/bridge/sync")
-    assert len(syncs) == 3
-    assert len({s.headers["idempotency-key"] for s in syncs}) == 1
-    assert run.log.count("retrying in") == 2
+    assert len(syncs) == 2
+    assert len({s.headers["idempotency-key"] for s in syncs}) == 2
+    assert "reading Development back before anything else" in run.log
+    assert any("Sync sent again" in notice for notice in run.annotations("notice"))
     assert sorted(novu.workflow_ids("Development")) == BRIDGE_IDS
 
 
@@ -268,7 +273,8 @@ def test_bridge_url_query_string_is_kept_on_the_wire_and_redacted_everywhere(run
 
 
 def test_requests_do_not_grow_with_the_number_of_workflows(run_action, novu, dev_bridge):
-    """Bulk calls only: 250 workflows in the environment cost three list pages, not 250 requests."""
+    """Bulk calls only: 250 workflows in the environment cost three list pages, not 250 requests; the
+    verification after the sync reads the environment back with the same two bulk reads."""
     for index in range(250):
         novu.seed_workflow("Development", workflow_id=f"archived-{index:03d}", origin="novu-cloud")
     run = run_action(
@@ -285,6 +291,9 @@ def test_requests_do_not_grow_with_the_number_of_workflows(run_action, novu, dev
         "POST /v1/bridge/validate",
         "POST /v1/bridge/sync",
         "POST /v1/bridge/diff",
+        "GET /v2/workflows",
+        "GET /v2/workflows",
+        "GET /v2/workflows",
     ]
 
 
