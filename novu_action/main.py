@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from novu_action.connections import LiveConnections
 from novu_action.errors import ActionError
 from novu_action.pipeline import Clock, run
 from novu_action.redaction import url_secrets
@@ -22,12 +23,8 @@ from novu_action.runner import Runner
 from novu_action.settings import Inputs, Settings, input_variable, load_settings
 
 if TYPE_CHECKING:
-    from novu_action.discovery import Discovery
     from novu_action.events import PullRequest
     from novu_action.github import PullRequestComments
-    from novu_action.http import HttpClient
-    from novu_action.pipeline import BridgeConnection, NovuConnection
-    from novu_action.target import Target
 
 
 def main(*, stream: TextIO = sys.stdout, environ: Mapping[str, str] = os.environ) -> int:
@@ -39,9 +36,16 @@ def main(*, stream: TextIO = sys.stdout, environ: Mapping[str, str] = os.environ
     mask_inputs(runner, environ)
     try:
         settings = load_settings(environ)
+        github_api_url = (environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
         result = run(
             settings=settings,
-            connections=GitHubConnections(settings=settings, environ=environ, on_retry=runner.log),
+            connections=LiveConnections(
+                api_url=settings.inputs.api_url,
+                timeout=settings.inputs.timeout,
+                workspace=settings.context.workspace,
+                host=GitHubHost(settings=settings, api_url=github_api_url),
+                on_retry=runner.log,
+            ),
             progress=runner,
             clock=Clock(now=time.time, sleep=time.sleep),
         )
@@ -83,42 +87,15 @@ def mask_inputs(runner: Runner, environ: Mapping[str, str]) -> None:
             runner.add_mask(secret)
 
 
-@dataclass
-class GitHubConnections:
-    """``pipeline.Connections`` for a GitHub Actions run: the real Novu API, bridge and GitHub clients.
+@dataclass(frozen=True)
+class GitHubHost:
+    """GitHub as the code host of ``connections.Connections``: the sticky comment and pull request lookup.
 
-    The HTTP stack and PyGithub are imported only by runs that use them.
+    PyGithub is imported only by runs that comment or look up a pull request.
     """
 
     settings: Settings
-    environ: Mapping[str, str]
-    on_retry: Callable[[str], None]
-    _http: HttpClient | None = None
-
-    def novu(self, target: Target) -> NovuConnection:
-        from novu_action.novu_api import NovuApi
-
-        return NovuApi(
-            http=self._client(),
-            api_url=self.settings.inputs.api_url,
-            secret_key=target.secret_key,
-            key_input=target.key_input,
-        )
-
-    def bridge(self, target: Target) -> BridgeConnection:
-        from novu_action.bridge import BridgeClient
-
-        return BridgeClient(
-            http=self._client(),
-            url=target.bridge_url or "",
-            signer=target.signer,
-            environment=target.environment,
-        )
-
-    def read_discover_file(self, path: str) -> Discovery:
-        from novu_action.discovery import read_discover_file
-
-        return read_discover_file(path, workspace=self.settings.context.workspace)
+    api_url: str
 
     def comments(self, pr_number: int) -> PullRequestComments | None:
         from novu_action.github import PullRequestComments
@@ -126,10 +103,9 @@ class GitHubConnections:
         repository = self.settings.context.repository
         if repository is None:
             return None
-        token = self.settings.inputs.github_token
         return PullRequestComments(
-            token=token.get_secret_value() if token else None,
-            api_url=self._github_api_url,
+            token=self._token,
+            api_url=self.api_url,
             repository=repository,
             pr_number=pr_number,
             withheld=self.settings.event.secrets_withheld,
@@ -138,10 +114,9 @@ class GitHubConnections:
     def pull_request_for_commit(self, sha: str) -> PullRequest | None:
         from novu_action.github import pull_request_for_commit
 
-        token = self.settings.inputs.github_token
         return pull_request_for_commit(
-            token=token.get_secret_value() if token else None,
-            api_url=self._github_api_url,
+            token=self._token,
+            api_url=self.api_url,
             repository=self.settings.context.repository or "",
             sha=sha,
         )
@@ -152,15 +127,9 @@ class GitHubConnections:
         return comment_marker(report_id)
 
     @property
-    def _github_api_url(self) -> str:
-        return (self.environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
-
-    def _client(self) -> HttpClient:
-        from novu_action.http import HttpClient
-
-        if self._http is None:
-            self._http = HttpClient(timeout=self.settings.inputs.timeout, on_retry=self.on_retry)
-        return self._http
+    def _token(self) -> str | None:
+        token = self.settings.inputs.github_token
+        return token.get_secret_value() if token else None
 
 
 def _path(environ: Mapping[str, str], name: str) -> Path | None:
