@@ -16,6 +16,7 @@ BRANCH_PREFIX = "refs/heads/"
 TAG_PREFIX = "refs/tags/"
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 DEPLOYMENT_STATUS_EVENT = "deployment_status"
+LOCAL_EVENT = "local"  # a run from a terminal (novu-sync plan|sync): no code host, no pull request
 _NULL_SHA = frozenset("0")
 
 

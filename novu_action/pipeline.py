@@ -18,7 +18,7 @@ from novu_action.events import PullRequest
 from novu_action.planner import build_plan
 from novu_action.redaction import redact_url
 from novu_action.report import Failure, ReportContext, RunResult, Status
-from novu_action.target import Mode, Skip, SourceKind, Target, deployment_skip, resolve_target
+from novu_action.target import Mode, Skip, Target, deployment_skip, resolve_target
 from novu_action.wording import Note, NoteKind, compared, counts, refusal
 
 if TYPE_CHECKING:
@@ -88,8 +88,16 @@ class _Planned:
     context: ReportContext
 
 
-def run(*, settings: Settings, connections: Connections, progress: Progress, clock: Clock) -> RunResult:
-    """One run: decide the target, then preview or sync it."""
+def run(
+    *,
+    settings: Settings,
+    connections: Connections,
+    progress: Progress,
+    clock: Clock,
+    confirm: Callable[[RunResult], bool] | None = None,
+) -> RunResult:
+    """One run: decide the target, then preview or sync it. ``confirm`` (a terminal's question) sees the
+    planned sync before it is applied and may stop it."""
     inputs, event = settings.inputs, settings.event
     try:
         skip = deployment_skip(inputs=inputs, event=event)
@@ -139,6 +147,7 @@ def run(*, settings: Settings, connections: Connections, progress: Progress, clo
         connections=connections,
         progress=progress,
         clock=clock,
+        confirm=confirm,
     )
 
 
@@ -217,6 +226,7 @@ def _sync(
     connections: Connections,
     progress: Progress,
     clock: Clock,
+    confirm: Callable[[RunResult], bool] | None,
 ) -> RunResult:
     from novu_action import apply
 
@@ -239,6 +249,11 @@ def _sync(
     notes = planned.notes
     if settings.inputs.discover_file is not None:
         notes = (*notes, Note(NoteKind.DISCOVER_FILE_IGNORED))
+    if confirm is not None and not confirm(_planned_result(planned, status=Status.PREVIEW, notes=notes)):
+        not_confirmed = Failure(
+            "Sync not confirmed", f"Nothing was changed: the sync of {target.environment} was not confirmed."
+        )
+        return _planned_result(planned, status=Status.REFUSED, notes=notes, failure=not_confirmed)
     environment, discovered = target.environment, planned.discovery.workflows
     github = settings.context
     bridge_url = target.bridge_url or ""
@@ -366,7 +381,7 @@ def _plan(
 def _discover(
     *, target: Target, context: ReportContext, connections: Connections, progress: Progress, notes: list[Note]
 ) -> Discovery:
-    if target.source is SourceKind.DISCOVER_FILE and target.discover_file is not None:
+    if target.discover_file is not None:
         discovery = connections.read_discover_file(target.discover_file)
         progress.log(
             f"Read {len(discovery.workflows)} workflows from the discover file {target.discover_file}."

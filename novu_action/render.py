@@ -260,7 +260,9 @@ def _step_lines(step: StepDiff) -> list[str]:
     return [header, *(_field_line(detail, indent="    ") for detail in step.details)]
 
 
-def _diff_lines(workflow: WorkflowChange) -> list[str]:
+def diff_lines(workflow: WorkflowChange) -> list[str]:
+    """One changed workflow as diff lines (``+``, ``-``, ``!``), each on one line with no control
+    character: for a fenced block here, and for a terminal (``terminal``)."""
     workflow_id = md.in_code_block(workflow.workflow_id)
     steps = [
         f"step {md.in_code_block(s)} ({md.in_code_block(t)})" for s, t in _defined_steps(workflow.definition)
@@ -280,7 +282,7 @@ def _section(workflow: WorkflowChange) -> str:
         return f"- {_headline(workflow, code=md.code)}"
     return (
         f"<details><summary>{_headline(workflow, code=md.html_code)}</summary>\n\n"
-        f"{md.fenced('diff', _diff_lines(workflow))}\n\n"
+        f"{md.fenced('diff', diff_lines(workflow))}\n\n"
         "</details>"
     )
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from novu_action.errors import ActionError
-from novu_action.events import DEPLOYMENT_STATUS_EVENT, PULL_REQUEST_EVENTS, Event, is_tag
+from novu_action.events import DEPLOYMENT_STATUS_EVENT, LOCAL_EVENT, PULL_REQUEST_EVENTS, Event, is_tag
 from novu_action.novu_urls import is_novu_cloud
 from novu_action.settings import Inputs, RequestedMode
 from novu_action.signing import Signer
@@ -35,6 +35,8 @@ class SourceKind(StrEnum):
         "preview-bridge"  # a deployment of the pull request (preview-bridge-url, deployment_status)
     )
     DISCOVER_FILE = "discover-file"  # the pull request's code, discovered earlier in the job
+    LOCAL_BRIDGE = "local-bridge"  # a plan from a terminal: whatever bridge the user names
+    LOCAL_FILE = "local-file"  # a plan from a terminal, from a saved discover answer
 
 
 class MissingSecretKeyError(ActionError):
@@ -140,7 +142,9 @@ def resolve_target(*, inputs: Inputs, event: Event) -> Target | Skip:
         signer=signer,
         source=source,
         bridge_url=bridge_url,
-        discover_file=inputs.discover_file if source is SourceKind.DISCOVER_FILE else None,
+        discover_file=inputs.discover_file
+        if source in (SourceKind.DISCOVER_FILE, SourceKind.LOCAL_FILE)
+        else None,
         allow_deletions=(
             inputs.allow_deletions if inputs.allow_deletions is not None else environment != "Production"
         ),
@@ -160,9 +164,10 @@ def join_bridge_path(base_url: str, path: str) -> str:
 
 def _source(*, inputs: Inputs, event: Event, mode: Mode, environment: str) -> tuple[SourceKind, str | None]:
     """Where the workflows come from, and the bridge URL to discover them at (none for a file)."""
+    local = event.name == LOCAL_EVENT
     if mode is Mode.PREVIEW:
         if inputs.discover_file is not None:
-            return SourceKind.DISCOVER_FILE, None
+            return (SourceKind.LOCAL_FILE if local else SourceKind.DISCOVER_FILE), None
         if event.deployment is not None and event.deployment.url is not None:
             return SourceKind.PREVIEW_BRIDGE, join_bridge_path(event.deployment.url, inputs.bridge_path)
         if inputs.preview_bridge_url is not None:
@@ -175,7 +180,8 @@ def _source(*, inputs: Inputs, event: Event, mode: Mode, environment: str) -> tu
             + " or ".join(f"`{name}`" for name in bridge_inputs)
             + " to the public URL of the bridge (by convention it ends in `/api/novu`)."
         )
-    return SourceKind.DEPLOYED_BRIDGE, environment_bridge[1]
+    kind = SourceKind.LOCAL_BRIDGE if local and mode is Mode.PREVIEW else SourceKind.DEPLOYED_BRIDGE
+    return kind, environment_bridge[1]
 
 
 def _mode(requested: RequestedMode, event: Event) -> Mode | Skip:

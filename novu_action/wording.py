@@ -73,6 +73,10 @@ def compared(*, mode: str, source: SourceKind, shown_source: str, commit: str | 
                 "Compared the deployed bridge at {} with **{env}** — not this pull request's code.",
                 (Code(shown_source),),
             )
+        case SourceKind.LOCAL_BRIDGE:
+            return Sentence("Compared the bridge at {} with **{env}**.", (Code(shown_source),))
+        case SourceKind.LOCAL_FILE:
+            return Sentence("Compared the discover answer in {} with **{env}**.", (Code(shown_source),))
 
 
 def counts_label(
