@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from http.client import RemoteDisconnected
 from pathlib import Path
 from typing import Any
 
@@ -317,6 +318,10 @@ class HttpClient:
                 chunks.append(chunk)
             headers = {name.lower(): value for name, value in response.headers.items()}
             return HttpResponse(status=response.status, headers=headers, body=b"".join(chunks))
+        except ResponseTooLargeError:
+            # The rest of the body is still on its way: the next request must not read it as its answer.
+            response.close()
+            raise
         finally:
             response.release_conn()
 
@@ -409,7 +414,9 @@ def _connection_reason(error: BaseException) -> str:
 
 
 def _lost_reason(error: BaseException) -> str:
-    if any(isinstance(c, ConnectionResetError) for c in _causes(error)):
+    causes = list(_causes(error))
+    # http.client's RemoteDisconnected (a clean close) is a ConnectionResetError too.
+    if any(isinstance(c, ConnectionResetError) and not isinstance(c, RemoteDisconnected) for c in causes):
         return "connection reset by the server"
     return "the server closed the connection without answering"
 

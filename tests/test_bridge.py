@@ -10,26 +10,27 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import requests
 
 from novu_action.bridge import (
+    BridgeAnswerTooLargeError,
     BridgeClient,
     BridgeClockSkewError,
-    BridgeFailure,
+    BridgeError,
     BridgeHeadersTooLargeError,
     BridgeInvalidAnswerError,
     BridgeKeyMismatchError,
     BridgeMissingSecretKeyError,
+    BridgeNoAnswerError,
     BridgeNotFoundError,
     BridgeNotJsonError,
     BridgeProtectedError,
     BridgeRejectedError,
     BridgeServerError,
     BridgeSignatureStrippedError,
-    BridgeUnreachableError,
     bridge_action_url,
 )
-from novu_action.http import HttpClient, RetryPolicy
+from novu_action.http import MAX_BODY_BYTES, HttpClient, RetryPolicy
+from novu_action.signing import Signer, signature
 from tests.stand_ins.bridge_process import RunningBridge, running_bridge
 from tests.stand_ins.scripted_http import BYPASS_TOKEN, Recorder, Reply, ScriptedServer, closed_port, scripted
 
@@ -44,14 +45,31 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
+def key_signer(secret_key: str = SECRET_KEY, *, environment: str = "production") -> Signer:
+    return Signer(secret=secret_key, source_input=f"{environment}-secret-key", is_secret_key=True)
+
+
+SIGNING_SECRET = "nbs_signing_secret_456789"
+SIGNING_SECRET_SIGNER = Signer(
+    secret=SIGNING_SECRET, source_input="production-bridge-signing-secret", is_secret_key=False
+)
+
+
 def client_for(
-    url: str, *, session: requests.Session | None = None, secret_key: str = SECRET_KEY, timeout: float = 5.0
+    url: str,
+    *,
+    environ: dict[str, str] | None = None,
+    signer: Signer | None = None,
+    timeout: float = 5.0,
 ) -> BridgeClient:
     http = HttpClient(
-        timeout=timeout, policy=RetryPolicy(attempts=2), session=session, sleep=Recorder().sleep
+        timeout=timeout,
+        policy=RetryPolicy(attempts=2),
+        sleep=Recorder().sleep,
+        environ=environ if environ is not None else {},
     )
     return BridgeClient(
-        http=http, url=url, secret_key=secret_key, environment="Production", clock=lambda: NOW
+        http=http, url=url, signer=signer or key_signer(), environment="Production", clock=lambda: NOW
     )
 
 
@@ -63,21 +81,27 @@ def query(target: str) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(target).query)
 
 
-def failure_from(*replies: Reply, action: str = "discover") -> BridgeFailure:
+def failure_from(*replies: Reply, action: str = "discover", signer: Signer | None = None) -> BridgeError:
+    """The error the client raises for ``replies``; ``action`` "probe" is ``verifies_signatures``."""
     with scripted(*replies) as server:
-        client = client_for(bridge_url(server))
-        call = client.health if action == "health-check" else client.discover
-        with pytest.raises(BridgeFailure) as caught:
-            call()
+        client = client_for(bridge_url(server), signer=signer)
+        calls = {
+            "health-check": client.health,
+            "discover": client.discover,
+            "probe": client.verifies_signatures,
+        }
+        with pytest.raises(BridgeError) as caught:
+            calls[action]()
     assert_safe(caught.value)
     return caught.value
 
 
-def assert_safe(error: BridgeFailure) -> None:
+def assert_safe(error: BridgeError) -> None:
     """Every bridge error names the URL with its query values redacted and never holds a secret."""
     text = str(error)
     assert BYPASS_TOKEN not in text
     assert SECRET_KEY not in text
+    assert SIGNING_SECRET not in text
     assert "/api/novu?x-vercel-protection-bypass=REDACTED" in text
     assert "\n" not in text
     assert error.title
@@ -113,7 +137,7 @@ def test_health_check_is_unsigned_and_parses_the_real_capture() -> None:
 def test_discover_is_signed_and_passes_the_workflows_on_as_served() -> None:
     served = fixture("discover.json")
     with scripted(Reply(200, served, headers=BRIDGE_HEADERS)) as server:
-        discovery = client_for(bridge_url(server), secret_key="test-secret").discover()
+        discovery = client_for(bridge_url(server), signer=key_signer("test-secret")).discover()
     [request] = server.received
     assert query(request.target) == [("x-vercel-protection-bypass", BYPASS_TOKEN), ("action", "discover")]
     # The very header that produced the capture (novu-protocol.md §2).
@@ -168,7 +192,75 @@ def test_verifies_signatures_probes_discover_without_a_signature() -> None:
     assert [dict(query(r.target))["action"] for r in server.received] == ["discover", "discover"]
 
 
+@pytest.mark.parametrize(
+    ("reply", "verifies"),
+    [
+        (Reply(401, fixture("signature-missing.json")["body"]), True),
+        (Reply(403, "Forbidden", headers={"Content-Type": "text/plain"}), True),
+        (Reply(200, HTML_LOGIN, headers={"Content-Type": "text/html"}), True),  # a protection page
+        (Reply(200, {"workflows": [], "agents": []}), False),
+        (Reply(200, {"workflows": [{"workflowId": "x" * 100, "steps": []}] * 1000}), False),  # > 64 KiB
+        (Reply(401, "<html>" + "x" * 100_000 + "</html>", headers={"Content-Type": "text/html"}), True),
+    ],
+)
+def test_verifies_signatures_reads_only_enough_to_tell(reply: Reply, verifies: bool) -> None:
+    with scripted(reply) as server:
+        assert client_for(bridge_url(server)).verifies_signatures() is verifies
+    assert len(server.received) == 1
+
+
+def test_a_failing_probe_is_an_error_not_a_guess() -> None:
+    not_found = failure_from(Reply(404, "Cannot GET", headers={"Content-Type": "text/html"}), action="probe")
+    assert isinstance(not_found, BridgeNotFoundError)
+    failing = failure_from(Reply(500, {"message": "boom", "code": "BridgeError"}), action="probe")
+    assert isinstance(failing, BridgeServerError)
+
+
+# --- answers too large to read --------------------------------------------------------------------------
+
+
+def test_a_discover_answer_over_64_mib_is_refused_with_advice() -> None:
+    error = failure_from(Reply(200, b" " * (MAX_BODY_BYTES + 1)))
+    assert isinstance(error, BridgeAnswerTooLargeError)
+    assert "answered `discover` with more than 64 MiB, the most the action reads" in str(error)
+    assert "Split the workflows over several bridges" in str(error)
+
+
 # --- the four real signature errors, and the fifth code ----------------------------------------------
+
+
+def test_discover_is_signed_with_the_bridge_signing_secret_when_one_is_set() -> None:
+    with scripted(Reply(200, {"workflows": []})) as server:
+        client_for(bridge_url(server), signer=SIGNING_SECRET_SIGNER).discover()
+    [request] = server.received
+    assert request.headers["novu-signature"] == signature(SIGNING_SECRET, timestamp_ms=int(NOW * 1000))
+
+
+def test_a_mismatch_with_the_secret_key_names_the_key_input_and_the_signing_secret_to_set() -> None:
+    answer = fixture("signature-mismatch.json")
+    error = failure_from(Reply(answer["status"], answer["body"]))
+    assert isinstance(error, BridgeKeyMismatchError)
+    assert str(error).startswith("The bridge at http://127.0.0.1:")
+    assert str(error).split("/api/novu?x-vercel-protection-bypass=REDACTED ", 1)[1] == (
+        "rejected the discover request signed with the Production secret key "
+        "(`production-secret-key`) (SignatureMismatchError): the bridge verifies signatures with another "
+        "secret. Set NOVU_SECRET_KEY in that deployment to the Production secret key (Novu Dashboard → API "
+        "Keys) and redeploy, or use the URL of the deployment that belongs to Production. If Novu signs this "
+        "environment's bridge calls with a separate bridge signing secret (newer Novu), set "
+        "`production-bridge-signing-secret` to that secret instead."
+    )
+
+
+def test_a_mismatch_with_a_signing_secret_says_to_clear_it_if_the_bridge_uses_the_secret_key() -> None:
+    answer = fixture("signature-mismatch.json")
+    error = failure_from(Reply(answer["status"], answer["body"]), signer=SIGNING_SECRET_SIGNER)
+    assert isinstance(error, BridgeKeyMismatchError)
+    text = str(error)
+    assert "signed with the bridge signing secret in `production-bridge-signing-secret`" in text
+    assert (
+        "If the bridge uses the Production secret key, leave `production-bridge-signing-secret` empty."
+        in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -177,7 +269,7 @@ def test_verifies_signatures_probes_discover_without_a_signature() -> None:
         (
             "signature-mismatch.json",
             BridgeKeyMismatchError,
-            "the bridge's NOVU_SECRET_KEY is not the Production environment's secret key",
+            "Set NOVU_SECRET_KEY in that deployment to the Production secret key",
         ),
         ("signature-expired.json", BridgeClockSkewError, "differ by more than 5 minutes"),
         ("signature-missing.json", BridgeSignatureStrippedError, "removes it"),
@@ -185,7 +277,7 @@ def test_verifies_signatures_probes_discover_without_a_signature() -> None:
     ],
 )
 def test_each_signature_rejection_says_what_to_fix(
-    capture: str, error_class: type[BridgeFailure], advice: str
+    capture: str, error_class: type[BridgeError], advice: str
 ) -> None:
     answer = fixture(capture)
     error = failure_from(Reply(answer["status"], answer["body"], headers=BRIDGE_HEADERS))
@@ -223,17 +315,14 @@ def test_a_login_page_with_200_is_not_json() -> None:
     assert "login, SSO or deployment-protection page" in str(error)
 
 
-def via_proxy(server: ScriptedServer) -> requests.Session:
-    """A session that sends every http:// request to ``server``, whatever the host name."""
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies = {"http": server.url}
-    return session
+def via_proxy(server: ScriptedServer) -> dict[str, str]:
+    """An environment that sends every http:// request to ``server``, whatever the host name."""
+    return {"http_proxy": server.url}
 
 
 def test_vercel_protection_asks_for_the_bypass_parameter() -> None:
     with scripted(Reply(401, "Authentication Required", headers={"Content-Type": "text/plain"})) as server:
-        client = client_for("http://acme-git-feature.vercel.app/api/novu", session=via_proxy(server))
+        client = client_for("http://acme-git-feature.vercel.app/api/novu", environ=via_proxy(server))
         with pytest.raises(BridgeProtectedError) as caught:
             client.discover()
     assert "add `?x-vercel-protection-bypass=<secret>` to the bridge URL" in str(caught.value)
@@ -244,7 +333,7 @@ def test_a_refused_vercel_bypass_token_is_called_out() -> None:
     with scripted(Reply(200, HTML_LOGIN, headers={"Content-Type": "text/html"})) as server:
         url = f"http://acme.vercel.app/api/novu?x-vercel-protection-bypass={BYPASS_TOKEN}"
         with pytest.raises(BridgeNotJsonError) as caught:
-            client_for(url, session=via_proxy(server)).discover()
+            client_for(url, environ=via_proxy(server)).discover()
     assert_safe(caught.value)
     assert "The URL carries `x-vercel-protection-bypass`, but Vercel did not accept it" in str(caught.value)
 
@@ -305,6 +394,24 @@ def test_remote_text_is_shortened_and_cannot_leak_the_bypass_token() -> None:
     assert "Check the bridge's logs" in str(error)
 
 
+def test_a_health_check_page_instead_of_json_says_novu_would_fail_too() -> None:
+    error = failure_from(Reply(200, "OK", headers={"Content-Type": "text/plain"}), action="health-check")
+    assert isinstance(error, BridgeNotJsonError)
+    assert "answered `health-check` with 200 OK but not with a JSON object (content-type text/plain)" in str(
+        error
+    )
+    assert 'Novu Cloud would fail on this too (it reports it as "Maximum redirects exceeded")' in str(error)
+
+
+def test_a_bridge_error_code_cannot_inject_lines_or_run_long() -> None:
+    body = {"message": "no\n::error::injected", "code": "Weird\n::warning::" + "C" * 200}
+    error = failure_from(Reply(400, body))
+    assert isinstance(error, BridgeRejectedError)
+    assert "(Weird ::warning::CCC" in str(error)
+    assert "C" * 60 not in str(error)
+    assert '"no ::error::injected"' in str(error)
+
+
 def test_431_points_at_the_known_issue() -> None:
     error = failure_from(Reply(431, b"", headers={"Content-Type": "text/plain"}))
     assert isinstance(error, BridgeHeadersTooLargeError)
@@ -325,7 +432,7 @@ def test_a_bad_gateway_page_is_a_server_error() -> None:
 
 
 def test_an_unreachable_bridge_asks_whether_the_deployment_is_up() -> None:
-    with pytest.raises(BridgeUnreachableError) as caught:
+    with pytest.raises(BridgeNoAnswerError) as caught:
         client_for(
             f"http://127.0.0.1:{closed_port()}/api/novu?x-vercel-protection-bypass={BYPASS_TOKEN}"
         ).health()
@@ -334,7 +441,7 @@ def test_an_unreachable_bridge_asks_whether_the_deployment_is_up() -> None:
 
 
 def test_a_slow_bridge_mentions_novus_own_5_second_limit() -> None:
-    with scripted(Reply(200, {}, delay=0.6)) as server, pytest.raises(BridgeUnreachableError) as caught:
+    with scripted(Reply(200, {}, delay=0.6)) as server, pytest.raises(BridgeNoAnswerError) as caught:
         client_for(bridge_url(server), timeout=0.1).discover()
     assert_safe(caught.value)
     assert "did not answer `discover` in time (timed out after 0.1 s)" in str(caught.value)
@@ -364,7 +471,10 @@ def open_bridge() -> Iterator[RunningBridge]:
 
 def real_client(bridge: RunningBridge, *, secret_key: str = REAL_SECRET) -> BridgeClient:
     return BridgeClient(
-        http=HttpClient(timeout=5.0), url=bridge.url, secret_key=secret_key, environment="Development"
+        http=HttpClient(timeout=5.0, environ={}),
+        url=bridge.url,
+        signer=key_signer(secret_key, environment="development"),
+        environment="Development",
     )
 
 
@@ -383,8 +493,25 @@ def test_real_bridge_discover_signed_with_the_right_key(strict_bridge: RunningBr
 def test_real_bridge_refuses_another_environments_key(strict_bridge: RunningBridge) -> None:
     with pytest.raises(BridgeKeyMismatchError) as caught:
         real_client(strict_bridge, secret_key="sk_test_someone_elses_key").discover()
-    assert "is not the Development environment's secret key" in str(caught.value)
-    assert "sk_test_someone_elses_key" not in str(caught.value)
+    text = str(caught.value)
+    assert "signed with the Development secret key (`development-secret-key`)" in text
+    assert "Set NOVU_SECRET_KEY in that deployment to the Development secret key" in text
+    assert "set `development-bridge-signing-secret` to that secret instead" in text
+    assert "sk_test_someone_elses_key" not in text
+
+
+@needs_node
+def test_real_bridge_accepts_a_discover_signed_with_its_own_secret_given_as_a_signing_secret(
+    strict_bridge: RunningBridge,
+) -> None:
+    signer = Signer(secret=REAL_SECRET, source_input="development-bridge-signing-secret", is_secret_key=False)
+    client = BridgeClient(
+        http=HttpClient(timeout=5.0, environ={}),
+        url=strict_bridge.url,
+        signer=signer,
+        environment="Development",
+    )
+    assert [w["workflowId"] for w in client.discover().workflows] == REAL_WORKFLOW_IDS
 
 
 @needs_node
