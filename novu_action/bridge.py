@@ -170,8 +170,8 @@ class BridgeClient:
         """Whether the bridge refuses an unsigned ``discover`` (False: it serves its code to anyone)."""
         try:
             response = self._get("discover", headers={}, max_body_bytes=_PROBE_BODY_BYTES)
-        except ResponseTooLargeError as too_large:
-            return too_large.status not in range(200, 300)
+        except ResponseTooLargeError as too_large:  # a large answer: what it is, its headers say
+            return too_large.status not in range(200, 300) or "json" not in too_large.content_type.lower()
         if response.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
             return True
         if response.ok:

@@ -120,12 +120,14 @@ class TransportError(Exception):
 
 
 class ResponseTooLargeError(Exception):
-    """The answer (with ``status``) is larger than the limit; it was not read. ``url`` is already redacted."""
+    """The answer (with ``status`` and ``content_type``) is larger than the limit; it was not read. ``url`` is
+    already redacted."""
 
-    def __init__(self, *, url: str, limit: int, status: int) -> None:
+    def __init__(self, *, url: str, limit: int, status: int, content_type: str = "") -> None:
         self.url = url
         self.limit = limit
         self.status = status
+        self.content_type = content_type
         super().__init__(f"the answer from {url} is larger than {limit // (1024 * 1024)} MiB")
 
 
@@ -308,13 +310,23 @@ class HttpClient:
         try:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit:
-                raise ResponseTooLargeError(url=url, limit=limit, status=response.status)
+                raise ResponseTooLargeError(
+                    url=url,
+                    limit=limit,
+                    status=response.status,
+                    content_type=response.headers.get("Content-Type", ""),
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in response.stream(_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise ResponseTooLargeError(url=url, limit=limit, status=response.status)
+                    raise ResponseTooLargeError(
+                        url=url,
+                        limit=limit,
+                        status=response.status,
+                        content_type=response.headers.get("Content-Type", ""),
+                    )
                 chunks.append(chunk)
             headers = {name.lower(): value for name, value in response.headers.items()}
             return HttpResponse(status=response.status, headers=headers, body=b"".join(chunks))
@@ -329,7 +341,17 @@ class HttpClient:
         proxy = _proxy_for(url, self._environ)
         pool = self._pools.get(proxy)
         if pool is None:
-            options: dict[str, Any] = {"num_pools": 4, "maxsize": 4, "ssl_context": self._ssl_context()}
+            try:
+                context = self._ssl_context()
+            except (OSError, ssl.SSLError):
+                variable = next((name for name in _CA_BUNDLE_VARIABLES if self._environ.get(name)), "certifi")
+                raise TransportError(
+                    url=redact_url(url),
+                    reason=f"the certificate bundle named by {variable} cannot be read",
+                    attempts=1,
+                    sent=False,
+                ) from None
+            options: dict[str, Any] = {"num_pools": 4, "maxsize": 4, "ssl_context": context}
             pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
             self._pools[proxy] = pool
         return pool

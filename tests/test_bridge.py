@@ -201,6 +201,7 @@ def test_verifies_signatures_probes_discover_without_a_signature() -> None:
         (Reply(200, {"workflows": [], "agents": []}), False),
         (Reply(200, {"workflows": [{"workflowId": "x" * 100, "steps": []}] * 1000}), False),  # > 64 KiB
         (Reply(401, "<html>" + "x" * 100_000 + "</html>", headers={"Content-Type": "text/html"}), True),
+        (Reply(200, "<html>" + "x" * 100_000 + "</html>", headers={"Content-Type": "text/html"}), True),
     ],
 )
 def test_verifies_signatures_reads_only_enough_to_tell(reply: Reply, verifies: bool) -> None:

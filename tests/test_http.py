@@ -840,3 +840,12 @@ def test_requests_ca_bundle_comes_before_ssl_cert_file(
         "SSL_CERT_FILE": "/nonexistent.pem",
     }
     assert make_client(Recorder(), environ=environ).request("GET", https_url).status == 200
+
+
+def test_a_certificate_bundle_that_cannot_be_read_is_a_reason_not_a_crash(tmp_path) -> None:
+    client = HttpClient(timeout=1.0, environ={"REQUESTS_CA_BUNDLE": str(tmp_path / "missing.pem")})
+    with pytest.raises(TransportError) as caught:
+        client.request("GET", f"https://bridge.example/api/novu?t={BYPASS_TOKEN}")
+    assert caught.value.reason == "the certificate bundle named by REQUESTS_CA_BUNDLE cannot be read"
+    assert caught.value.sent is False
+    assert BYPASS_TOKEN not in str(caught.value)
