@@ -150,12 +150,14 @@ class NovuApi:
         return state
 
     def stored_workflows(self, bridge_url: str) -> tuple[StoredDefinition, ...] | None:
-        """The entries stored at the last sync that can be definitions (``()`` if never synced).
+        """The entries stored at the last sync that can be definitions (``()`` if never synced); ``bridge_url``
+        may be empty.
 
         ``None`` when ``/v1/bridge/diff`` is not available (it is internal and may change).
         """
         call = Call("POST", "/v1/bridge/diff", "reading the stored workflows", tuple(url_secrets(bridge_url)))
-        response = self._send(call, json_body={"bridgeUrl": bridge_url})
+        # Novu reads the stored state whatever the URL; a preview from a discover file has none to give.
+        response = self._send(call, json_body={"bridgeUrl": bridge_url} if bridge_url else {})
         if response.status == HTTPStatus.BAD_REQUEST and novu_message(response) == NEVER_SYNCED:
             return ()
         if endpoint_missing(response):

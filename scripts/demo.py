@@ -45,7 +45,12 @@ class Demo:
 
     @property
     def ok(self) -> bool:
-        expected = {"1-push-to-dev": 0, "2-pull-request": 0, "3-push-to-main-refused": 1, "4-push-to-main-allowed": 0}
+        expected = {
+            "1-push-to-dev": 0,
+            "2-pull-request": 0,
+            "3-push-to-main-refused": 1,
+            "4-push-to-main-allowed": 0,
+        }
         return all(self.runs[name].returncode == code for name, code in expected.items())
 
 
@@ -101,7 +106,11 @@ def run_demo(folder: Path) -> Demo:
         merged = {**common, "production-bridge-url": bridges["prod-after"].url}
         runs = {
             "1-push-to-dev": run_action(
-                folder=folder / "dev", event_name="push", event=push_event("dev"), inputs=common, run_id="7001"
+                folder=folder / "dev",
+                event_name="push",
+                event=push_event("dev"),
+                inputs=common,
+                run_id="7001",
             ),
             "2-pull-request": run_action(
                 folder=folder / "pr",
@@ -112,7 +121,11 @@ def run_demo(folder: Path) -> Demo:
                 run_id="7002",
             ),
             "3-push-to-main-refused": run_action(
-                folder=folder / "main", event_name="push", event=push_event("main"), inputs=merged, run_id="7003"
+                folder=folder / "main",
+                event_name="push",
+                event=push_event("main"),
+                inputs=merged,
+                run_id="7003",
             ),
             "4-push-to-main-allowed": run_action(
                 folder=folder / "main-allowed",
@@ -152,9 +165,26 @@ def write_reports(demo: Demo, out: Path) -> None:
             (out / name).with_suffix(".html").write_text(to_html(text, open_details=True), encoding="utf-8")
 
 
+README = ROOT / "README.md"
+COMMENT_BLOCK = ("<!-- demo-comment:start -->\n", "\n<!-- demo-comment:end -->")
+
+
+def readme_comment(readme: str) -> str:
+    """The sample comment the README shows (between its markers)."""
+    start, end = COMMENT_BLOCK
+    return readme.split(start, 1)[1].split(end, 1)[0]
+
+
+def with_comment(readme: str, comment: str) -> str:
+    start, end = COMMENT_BLOCK
+    before, rest = readme.split(start, 1)
+    return before + start + comment.rstrip("\n") + end + rest.split(end, 1)[1]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / ".demo", help="where to write the reports")
+    parser.add_argument("--update-readme", action="store_true", help="put this comment into README.md")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         demo = run_demo(Path(tmp))
@@ -170,6 +200,9 @@ def main(argv: list[str]) -> int:
             print(f"{RULE}\nThe pull request comment, as posted:\n{RULE}\n{demo.comment}")
     print(f"{RULE}\nProduction now holds: {', '.join(demo.production_holds)}")
     write_reports(demo, args.out)
+    if args.update_readme:
+        README.write_text(with_comment(README.read_text(encoding="utf-8"), demo.comment), encoding="utf-8")
+        print("README.md now shows this comment.")
     print(f"The reports are in {args.out}/ (Markdown, and .html pages rendered as GitHub shows them).")
     return 0 if demo.ok else 1
 

@@ -187,6 +187,13 @@ def test_stored_entries_that_cannot_be_definitions_are_skipped() -> None:
     assert [d.workflow_id for d in found] == ["welcome", "dashboard-made"]
 
 
+def test_a_preview_from_a_discover_file_reads_the_stored_state_without_a_bridge_url() -> None:
+    answer = {"data": {"current": {"workflows": []}}}
+    with scripted(Reply(201, answer)) as server:
+        assert api_for(server.url).stored_workflows("") == ()
+    assert server.received[0].body == b"{}"
+
+
 def test_a_never_synced_environment_stores_nothing() -> None:
     never = {"statusCode": 400, "message": "Bridge URL not found", "error": "Bad Request"}
     with scripted(Reply(400, never)) as server:

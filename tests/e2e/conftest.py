@@ -33,7 +33,8 @@ class ActionRunner:
         self.count += 1
         kwargs.setdefault("job_token", GITHUB_TOKEN)
         kwargs.setdefault("github_api_url", self.github_api_url)
-        run = action_runner.run_action(folder=self.tmp_path / f"run{self.count}", **kwargs)
+        folder = kwargs.pop("folder", self.tmp_path / f"run{self.count}")
+        run = action_runner.run_action(folder=folder, **kwargs)
         assert_no_secret(run)  # every run, whatever the test is about
         return run
 

@@ -117,7 +117,7 @@ def run_action(
     run_id: str | None = None,
 ) -> ActionRun:
     """Run the action once in ``folder`` (created) and collect what the runner would collect."""
-    (folder / "workspace").mkdir(parents=True)
+    (folder / "workspace").mkdir(parents=True, exist_ok=True)
     event_path = folder / "event.json"
     event_path.write_text(json.dumps(event), encoding="utf-8")
     output_path, summary_path = folder / "set_output", folder / "step_summary"
