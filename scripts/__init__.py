@@ -1,0 +1,1 @@
+"""Developer scripts: the demo, the benchmarks and the release helpers."""
