@@ -30,6 +30,9 @@ RUN pip install --no-compile --no-deps -r requirements.txt \
 
 COPY entrypoint.py .
 COPY novu_action/ novu_action/
+# The command line (novu-sync plan|sync|ci) for GitLab CI and other CI systems, from any directory.
+COPY bin/novu-sync /usr/local/bin/novu-sync
+ENV PYTHONPATH=/opt/novu-sync-action
 # entrypoint.py runs as __main__, which Python always compiles from source: it is ten lines.
 RUN python -m compileall -q --invalidation-mode unchecked-hash novu_action
 

