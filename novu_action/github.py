@@ -1,5 +1,13 @@
-"""GitHub's REST API: the one sticky pull-request comment per pull request and ``id``, found again by its
-hidden marker, and the pull request a deployment's commit belongs to.
+"""GitHub's REST API: the one sticky pull-request comment per pull request and ``id``, and the pull request a
+deployment's commit belongs to.
+
+The sticky comment is found again by its hidden marker line **and** its author: only a comment written by
+the identity behind ``github-token`` is the action's, so a person who posts a comment starting with the
+marker can neither make the action overwrite it nor hide the real plan behind it. A marked comment by a
+``Bot`` account counts as the action's (``github-actions[bot]`` for the default token, ``<app>[bot]`` for an
+app's); a marked comment by a ``User`` counts only when that user is the token's own (a personal access
+token), which ``GET /user`` tells, asked at most once and only when such a comment exists. Nothing else is
+ever edited, and nothing is ever deleted.
 
 PyGithub is imported only inside the functions that talk to GitHub, so runs that never comment (push,
 ``comment-mode: off``, fork pull requests) do not pay for importing it.
@@ -29,13 +37,16 @@ MARKER_PREFIX = "<!-- novu-sync-action"
 USER_AGENT = f"novu-sync-action/{__version__}"
 
 _ID_CHARACTERS_KEPT = frozenset(string.ascii_letters + string.digits + "_.-:/@+")
+_UNAUTHORIZED = 401
 _FORBIDDEN = 403
 _NOT_FOUND = 404
-_UNAUTHORIZED = 401
+_UNPROCESSABLE = 422
 _TOO_MANY_REQUESTS = 429
 _FIRST_SERVER_ERROR = 500
 # GitHub answers these before acting on a request, so repeating even a POST cannot duplicate a comment.
 _REJECTED_UNPROCESSED = frozenset({_FORBIDDEN, _TOO_MANY_REQUESTS})
+# `user.type` of the accounts whose comments may be the action's (the simple-user schema's `type`).
+_BOT, _USER = "Bot", "User"
 
 _PLAN_IN_SUMMARY = "The plan is in the job summary."
 _WITHHELD_NOTICE = (
@@ -55,10 +66,22 @@ class CommentOutcome:
     notice: str | None  # text for a ::notice:: when the comment was skipped for a reason the user should know
 
 
-class CommentError(ActionError):
-    """The comment could not be written and the run must fail (bad token, wrong repository, GitHub down)."""
+class GitHubError(ActionError):
+    """A call to GitHub's REST API failed in a way that must fail the run."""
+
+    title = "GitHub API call failed"
+
+
+class CommentError(GitHubError):
+    """The comment could not be written (bad token, wrong repository, GitHub down)."""
 
     title = "PR comment failed"
+
+
+class PullRequestLookupError(GitHubError):
+    """The pull request of a deployment's commit could not be looked up."""
+
+    title = "Pull request lookup failed"
 
 
 @dataclass(frozen=True)
@@ -127,7 +150,7 @@ def publish_comment(
     withheld: WithheldSecrets | None,
     policy: ClientPolicy = PRODUCTION_POLICY,
 ) -> CommentOutcome:
-    """Create, update or leave alone the pull request's comment that starts with ``marker``.
+    """Create, update or leave alone the action's own comment on the pull request that starts with ``marker``.
 
     ``body`` is the whole rendered comment and must start with the ``marker`` line. Raises CommentError
     when the failure must fail the run; a token that may not write comments only skips, with a notice.
@@ -152,6 +175,110 @@ def publish_comment(
     )
 
 
+def pull_request_for_commit(
+    *, token: str | None, api_url: str, repository: str, sha: str, policy: ClientPolicy = PRODUCTION_POLICY
+) -> PullRequest | None:
+    """The open pull request whose head is commit ``sha`` (a preview deployment's), or ``None``.
+
+    ``GET /repos/{owner}/{repo}/commits/{sha}/pulls`` lists the open and merged pull requests that contain
+    the commit; a closed one, or one whose head has moved on to a newer commit, is not the deployment's.
+    Of several open pull requests with that head (one branch proposed into two bases) the oldest is taken.
+    Raises PullRequestLookupError when GitHub cannot answer.
+    """
+    import requests
+    from github.GithubException import GithubException
+
+    where = f"commit {sha[:7]} in {repository}"
+    if not token:
+        raise PullRequestLookupError(
+            f"A `deployment_status` preview looks up the pull request of the deployed {where}, but the "
+            "`github-token` input is empty. Leave it at its default (`${{ github.token }}`)."
+        )
+    call = _Call(
+        what=f"the lookup of the pull requests of {where}",
+        doing=f"looking up the pull requests of {where}",
+        not_found=(
+            f"the repository {repository} does not exist or the token cannot see it. Check that the workflow "
+            "runs in the repository the deployment belongs to and that `github-token` is a token for it"
+        ),
+        forbidden=(
+            "Grant it with `permissions: pull-requests: read` (write includes read) and `contents: read` "
+            "on the job."
+        ),
+    )
+    client = _client(token=token, api_url=api_url, policy=policy)
+    try:
+        heads = [
+            pull
+            for pull in client.get_repo(repository).get_commit(sha).get_pulls()
+            if pull.state == "open" and pull.head.sha == sha
+        ]
+        oldest = min(heads, key=lambda pull: pull.number, default=None)
+        return None if oldest is None else PullRequest(number=oldest.number, base_branch=oldest.base.ref)
+    except GithubException as error:
+        if error.status == _UNPROCESSABLE and "no commit found" in _github_message(error).lower():
+            raise PullRequestLookupError(
+                _redacted(
+                    f'GitHub knows no {where} (422 "{_github_message(error)}"). The deployment is of a '
+                    "commit that is not in this repository: check that the deployment provider reports to "
+                    "the repository the workflow runs in.",
+                    token,
+                )
+            ) from error
+        raise PullRequestLookupError(_redacted(_failure_message(error, call), token)) from error
+    except (requests.ConnectionError, requests.Timeout) as error:
+        raise PullRequestLookupError(_redacted(_unreachable(api_url, call, error), token)) from error
+    finally:
+        client.close()
+
+
+# -- internals ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What a failing request was for, so that its message says so."""
+
+    what: str  # "the comment on pull request #42 in octo/repo"
+    doing: str  # "commenting on pull request #42 in octo/repo"
+    not_found: str  # what a 404 means for this call
+    forbidden: str  # how to grant what a 403 "not accessible by integration" lacks
+
+
+class _Authorship:
+    """Which marked comments the token wrote (see the module's docstring).
+
+    The token's own login is asked of ``GET /user`` once, and only when a marked comment by a ``User``
+    must be judged. An installation token (``github-actions[bot]``, an app) has no user and is answered 403
+    "Resource not accessible by integration": then no ``User`` comment is the action's.
+    """
+
+    def __init__(self, client: Github) -> None:
+        self.client = client
+        self._login: str | None = None
+        self._asked = False
+
+    def wrote(self, comment: IssueComment) -> bool:
+        author = comment.user  # None for a deleted account ("ghost")
+        if author is None:
+            return False
+        if author.type == _BOT:
+            return True
+        return author.type == _USER and author.login.casefold() == (self._token_login() or "").casefold()
+
+    def _token_login(self) -> str | None:
+        from github.GithubException import GithubException
+
+        if not self._asked:
+            self._asked = True
+            try:
+                self._login = self.client.get_user().login
+            except GithubException as error:
+                if error.status != _FORBIDDEN or _is_rate_limit(error):
+                    raise
+        return self._login
+
+
 def _publish_with_pygithub(
     *,
     body: str,
@@ -166,66 +293,38 @@ def _publish_with_pygithub(
     import requests
     from github.GithubException import GithubException
 
-    client = _client(token=token, api_url=api_url, policy=policy)
     where = f"pull request #{pr_number} in {repository}"
+    call = _Call(
+        what=f"the comment on {where}",
+        doing=f"commenting on {where}",
+        not_found=(
+            "the repository or pull request does not exist, or the token cannot see it. Check that the "
+            "workflow runs in that repository and that `github-token` is a token for it (a token of another "
+            "repository or an app not installed there cannot see it)"
+        ),
+        forbidden="Grant it with `permissions: pull-requests: write` on the job.",
+    )
+    client = _client(token=token, api_url=api_url, policy=policy)
+    authorship = _Authorship(client)
     try:
         issue = client.get_repo(repository).get_issue(pr_number)
-        existing = _newest_marked(issue.get_comments(), marker)
+        existing = _newest_own(issue.get_comments(), marker=marker, authorship=authorship)
         if existing is not None:
             if existing.body == body:
                 return CommentOutcome("unchanged", existing.html_url, None)
-            existing.edit(body)
-            return CommentOutcome("updated", existing.html_url, None)
+            if _edited(existing, body):
+                return CommentOutcome("updated", existing.html_url, None)
+            # Deleted since it was listed: create it again, as if there had never been one.
         if not create_allowed:
             return CommentOutcome("skipped", None, None)
-        return CommentOutcome("created", _create_once(issue, body=body, marker=marker).html_url, None)
+        created = _create_once(issue, body=body, marker=marker, authorship=authorship)
+        return CommentOutcome("created", created.html_url, None)
     except GithubException as error:
         if error.status == _FORBIDDEN and not _is_rate_limit(error):
             return CommentOutcome("skipped", None, _redacted(_forbidden_notice(error, where=where), token))
-        raise CommentError(_redacted(_failure_message(error, where=where), token)) from error
+        raise CommentError(_redacted(_failure_message(error, call), token)) from error
     except (requests.ConnectionError, requests.Timeout) as error:
-        message = (
-            f"Could not reach the GitHub API at {api_url} to comment on {where} "
-            f"({type(error).__name__}). Re-run the job; on GitHub Enterprise Server check that the runner "
-            "can reach the API."
-        )
-        raise CommentError(_redacted(message, token)) from error
-    finally:
-        client.close()
-
-
-def pull_request_for_commit(
-    *, token: str | None, api_url: str, repository: str, sha: str, policy: ClientPolicy = PRODUCTION_POLICY
-) -> PullRequest | None:
-    """The open pull request whose head is commit ``sha`` (a preview deployment's), or ``None``.
-
-    ``GET /repos/{owner}/{repo}/commits/{sha}/pulls`` lists the pull requests a commit belongs to.
-    """
-    import requests
-    from github.GithubException import GithubException
-
-    if not token:
-        raise CommentError(
-            "A `deployment_status` preview looks up the pull request of the deployed commit, but the "
-            "`github-token` input is empty. Leave it at its default (`${{ github.token }}`)."
-        )
-    client = _client(token=token, api_url=api_url, policy=policy)
-    where = f"commit {sha[:7]} in {repository}"
-    try:
-        for pull in client.get_repo(repository).get_commit(sha).get_pulls():
-            if pull.state == "open" and pull.head.sha == sha:
-                return PullRequest(number=pull.number, base_branch=pull.base.ref)
-        return None
-    except GithubException as error:
-        raise CommentError(
-            _redacted(_failure_message(error, where=f"the pull requests of {where}"), token)
-        ) from error
-    except (requests.ConnectionError, requests.Timeout) as error:
-        message = (
-            f"Could not reach the GitHub API at {api_url} to find the pull request of {where} "
-            f"({type(error).__name__}). Re-run the job."
-        )
-        raise CommentError(_redacted(message, token)) from error
+        raise CommentError(_redacted(_unreachable(api_url, call, error), token)) from error
     finally:
         client.close()
 
@@ -246,7 +345,20 @@ def _client(*, token: str, api_url: str, policy: ClientPolicy) -> Github:
     )
 
 
-def _create_once(issue: Issue, *, body: str, marker: str) -> IssueComment:
+def _edited(comment: IssueComment, body: str) -> bool:
+    """``PATCH`` the comment; False when it was deleted after it was listed (404)."""
+    from github.GithubException import GithubException
+
+    try:
+        comment.edit(body)
+    except GithubException as error:
+        if error.status == _NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+def _create_once(issue: Issue, *, body: str, marker: str, authorship: _Authorship) -> IssueComment:
     """Create the comment; after an ambiguous failure look for it before trying once more.
 
     A 5xx or a dropped connection may come after GitHub stored the comment; posting again blindly is
@@ -262,13 +374,20 @@ def _create_once(issue: Issue, *, body: str, marker: str) -> IssueComment:
             raise
     except (requests.ConnectionError, requests.Timeout):
         pass
-    stored = _newest_marked(issue.get_comments(), marker)
+    stored = _newest_own(issue.get_comments(), marker=marker, authorship=authorship)
     return stored if stored is not None else issue.create_comment(body)
 
 
-def _newest_marked(comments: Iterable[IssueComment], marker: str) -> IssueComment | None:
-    ours = [comment for comment in comments if _first_line(comment.body) == marker]
-    return max(ours, key=lambda comment: comment.id, default=None)
+def _newest_own(
+    comments: Iterable[IssueComment], *, marker: str, authorship: _Authorship
+) -> IssueComment | None:
+    """The newest comment that starts with ``marker`` and that the token wrote; newest first, so that an
+    action's comment newer than every person's costs no ``GET /user``."""
+    marked = [comment for comment in comments if _first_line(comment.body) == marker]
+    for comment in sorted(marked, key=lambda comment: comment.id, reverse=True):
+        if authorship.wrote(comment):
+            return comment
+    return None
 
 
 def _first_line(text: str | None) -> str:
@@ -311,6 +430,9 @@ def _retry(policy: ClientPolicy) -> GithubRetry:
     )
 
 
+# -- messages ----------------------------------------------------------------------------------------------
+
+
 def _is_rate_limit(error: GithubException) -> bool:
     from github.GithubException import RateLimitExceededException
 
@@ -339,7 +461,7 @@ def _forbidden_notice(error: GithubException, *, where: str) -> str:
     )
 
 
-def _failure_message(error: GithubException, *, where: str) -> str:
+def _failure_message(error: GithubException, call: _Call) -> str:
     status, message = error.status, _github_message(error)
     if status == _UNAUTHORIZED:
         return (
@@ -347,22 +469,29 @@ def _failure_message(error: GithubException, *, where: str) -> str:
             "input at its default (`${{ github.token }}`) or pass a valid token."
         )
     if status == _NOT_FOUND:
+        return f"GitHub answered 404 while {call.doing}: {call.not_found}."
+    if status == _TOO_MANY_REQUESTS or (status == _FORBIDDEN and _is_rate_limit(error)):
         return (
-            f"GitHub answered 404 for {where}: the repository or pull request does not exist, or the token "
-            "cannot see it. Check that the workflow runs in that repository and that `github-token` is a "
-            "token for it (a token of another repository or an app not installed there cannot see it)."
+            f'GitHub\'s rate limit stopped {call.what} ({status} "{message}"), and the wait it asked for is '
+            "longer than this action waits. Re-run the job later."
         )
-    if status in _REJECTED_UNPROCESSED:
-        return (
-            f'GitHub\'s rate limit stopped the comment on {where} ({status} "{message}"), and the wait it '
-            "asked for is longer than this action waits. Re-run the job later."
-        )
+    if status == _FORBIDDEN and "not accessible by integration" in message.lower():
+        return f'GitHub refused {call.what} (403 "{message}"): the token lacks a permission. {call.forbidden}'
+    if status == _FORBIDDEN:
+        return f'GitHub refused {call.what} (403 "{message}"). Check the token\'s access to the repository.'
     if status >= _FIRST_SERVER_ERROR:
         return (
-            f'GitHub kept failing while commenting on {where} ({status} "{message}"), also after retries. '
-            "Re-run the job; if it persists, check https://www.githubstatus.com."
+            f'GitHub kept failing while {call.doing} ({status} "{message}"), also after retries. Re-run the '
+            "job; if it persists, check https://www.githubstatus.com."
         )
-    return f'GitHub refused the comment on {where} ({status} "{message}"). Please report this as a bug.'
+    return f'GitHub refused {call.what} ({status} "{message}"). Please report this as a bug.'
+
+
+def _unreachable(api_url: str, call: _Call, error: Exception) -> str:
+    return (
+        f"Could not reach the GitHub API at {api_url} while {call.doing} ({type(error).__name__}). Re-run "
+        "the job; on GitHub Enterprise Server check that the runner can reach the API."
+    )
 
 
 def _redacted(text: str, token: str) -> str:

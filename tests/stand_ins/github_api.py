@@ -1,23 +1,30 @@
-"""An in-process stand-in for the slice of GitHub's REST API that the sticky PR comment uses.
+"""An in-process stand-in for the slice of GitHub's REST API that the action uses: the sticky PR comment,
+the token's own user, and the pull requests of a deployment's commit.
 
 It follows GitHub's contract as the reference (``reference/github-actions-contract.md`` §5–§8) and the
-``@octokit/openapi`` description state it: issue-comment listing with ``per_page``/``page`` and absolute
-``Link`` URLs, create (201 + ``Location``), update, get; ``token``/``Bearer`` authentication; read-only
-tokens (403 "Resource not accessible by integration"); 404 for unknown repositories and pull requests;
-422 for bodies over 65,536 characters; an optional base path (``/api/v3``) as on GitHub Enterprise Server.
+``@octokit/openapi`` description (from github/rest-api-description) state it: issue-comment listing with
+``per_page``/``page`` and absolute ``Link`` URLs, create (201 + ``Location``), update, get; comment authors
+with ``user.type`` ("Bot" for ``[bot]`` accounts); ``GET /user`` (403 for installation tokens);
+``GET /repos/{owner}/{repo}/commits/{sha}/pulls``, paged like the comments; ``token``/``Bearer``
+authentication; read-only tokens (403 "Resource not accessible by integration"); 404 for unknown
+repositories and pull requests; 422 for bodies over 65,536 characters and for unknown commits; an optional
+base path (``/api/v3``) as on GitHub Enterprise Server.
 
-Tests script failures with ``fail_next`` / ``disconnect_next`` (optionally after storing the write, the case
-that makes blind POST retries duplicate comments) and read what was asked in ``requests``. It shares no code
-with ``novu_action``.
+Tests register pull requests with their head, base and state (``add_pull_request``, ``move_head``,
+``close_pull_request``), seed comments by any user (``seed_comments(..., user=)``), script failures with
+``fail_next`` / ``disconnect_next`` (optionally after storing the write, the case that makes blind POST
+retries duplicate comments), act between two requests with ``before_next`` (a person deleting the comment),
+and read what was asked in ``requests``. It shares no code with ``novu_action``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -32,9 +39,14 @@ MAX_BODY_CHARACTERS = 65_536
 ACTIONS_BOT = "github-actions[bot]"
 
 _DOCS = "https://docs.github.com/rest/issues/comments"
+_USER_DOCS = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+_COMMIT_PULLS_DOCS = (
+    "https://docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit"
+)
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _COMMENTS_OF_PR = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/issues/(?P<number>[0-9]+)/comments")
 _ONE_COMMENT = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/issues/comments/(?P<id>[0-9]+)")
+_PULLS_OF_COMMIT = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/commits/(?P<sha>[^/]+)/pulls")
 _IDLE_CONNECTION_TIMEOUT_SECONDS = 5.0
 
 
@@ -47,6 +59,23 @@ class StoredComment:
     user: str
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredPullRequest:
+    repository: str
+    number: int
+    state: str  # "open" or "closed"
+    merged: bool
+    head_ref: str
+    base_ref: str
+    commits: tuple[str, ...]  # every commit the head has pointed at, oldest first: the last is the head
+    user: str
+    created_at: datetime
+
+    @property
+    def head_sha(self) -> str:
+        return self.commits[-1]
 
 
 @dataclass(frozen=True)
@@ -65,6 +94,11 @@ class _Token:
     login: str
     read_only: bool
 
+    @property
+    def is_bot(self) -> bool:
+        """An installation token (``github-actions[bot]``, ``<app>[bot]``) acts as a Bot account."""
+        return _is_bot(self.login)
+
 
 @dataclass(frozen=True)
 class _Fault:
@@ -75,6 +109,13 @@ class _Fault:
     store_anyway: bool
     message: str
     headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Hook:
+    method: str
+    path_prefix: str
+    action: Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +130,9 @@ class GitHubApiStandIn:
 
     ``api_url`` ends with ``base_path`` (``""`` for api.github.com, ``"/api/v3"`` for GHES); it is what the
     action gets as ``GITHUB_API_URL``. Known tokens are given as ``tokens`` (token → login) and
-    ``read_only_tokens``; pull requests exist once named by ``add_pull_request`` or ``seed_comments``.
+    ``read_only_tokens``; a login ending in ``[bot]`` is an installation token (a Bot account, no
+    ``GET /user``), any other a person's token (a User). Pull requests exist once named by
+    ``add_pull_request`` or ``seed_comments``; a repository exists once it has a pull request or a commit.
     """
 
     def __init__(
@@ -107,11 +150,13 @@ class GitHubApiStandIn:
             token: _Token(login, read_only=True) for token, login in (read_only_tokens or {}).items()
         }
         self._lock = threading.Lock()
-        self._pull_requests: set[tuple[str, int]] = set()
+        self._pull_requests: dict[tuple[str, int], StoredPullRequest] = {}
+        self._commits: set[tuple[str, str]] = set()
         self._comments: dict[int, StoredComment] = {}
         self._next_id = 1_000_001
         self._ticks = 0
         self._faults: list[_Fault] = []
+        self._hooks: list[_Hook] = []
         self._requests: list[RecordedRequest] = []
         self._server: LocalServer | None = None
 
@@ -146,25 +191,103 @@ class GitHubApiStandIn:
 
     # -- scripting ---------------------------------------------------------------------------------------
 
-    def add_pull_request(self, repository: str, pr_number: int) -> None:
+    def add_pull_request(
+        self,
+        repository: str,
+        pr_number: int,
+        *,
+        head_sha: str | None = None,
+        head_ref: str | None = None,
+        base_ref: str = "main",
+        state: str = "open",
+        merged: bool = False,
+        earlier_commits: Sequence[str] = (),
+        user: str = "octocat",
+    ) -> StoredPullRequest:
+        """Register (or replace) a pull request from ``head_ref`` at ``head_sha`` into ``base_ref``.
+
+        Without ``head_sha`` the head is a commit made up from the repository and number, which no test
+        names by accident. ``earlier_commits`` are commits the head pointed at before (pushed over, still part
+        of the pull request). A ``merged`` pull request is closed.
+        """
+        if state not in ("open", "closed") or (merged and state != "closed"):
+            raise ValueError(f"a pull request is open, closed, or closed and merged; got {state=}, {merged=}")
+        head = head_sha or _made_up_sha(f"{repository}#{pr_number}")
+        pull = StoredPullRequest(
+            repository=repository,
+            number=pr_number,
+            state=state,
+            merged=merged,
+            head_ref=head_ref or f"feature/{pr_number}",
+            base_ref=base_ref,
+            commits=(*earlier_commits, head),
+            user=user,
+            created_at=_EPOCH,
+        )
         with self._lock:
-            self._pull_requests.add((repository, pr_number))
+            self._pull_requests[(repository, pr_number)] = pull
+            self._commits.update((repository, sha) for sha in pull.commits)
+        return pull
+
+    def move_head(self, repository: str, pr_number: int, sha: str) -> None:
+        """A push to the pull request's branch: ``sha`` is the new head; the old one stays in its commits."""
+        with self._lock:
+            pull = self._pull_requests[(repository, pr_number)]
+            self._pull_requests[(repository, pr_number)] = replace(pull, commits=(*pull.commits, sha))
+            self._commits.add((repository, sha))
+
+    def close_pull_request(self, repository: str, pr_number: int, *, merged: bool = False) -> None:
+        with self._lock:
+            pull = self._pull_requests[(repository, pr_number)]
+            self._pull_requests[(repository, pr_number)] = replace(pull, state="closed", merged=merged)
+
+    def add_commit(self, repository: str, sha: str) -> None:
+        """A commit of the repository that belongs to no pull request (pushed to a branch)."""
+        with self._lock:
+            self._commits.add((repository, sha))
+
+    def pull_request(self, repository: str, pr_number: int) -> StoredPullRequest:
+        with self._lock:
+            return self._pull_requests[(repository, pr_number)]
 
     def seed_comments(
         self, repository: str, pr_number: int, bodies: Iterable[str], *, user: str = "octocat"
     ) -> list[int]:
-        """Store comments as if ``user`` had written them, oldest first; returns their ids."""
+        """Store comments as if ``user`` had written them, oldest first; returns their ids.
+
+        ``user`` is any login: ``github-actions[bot]`` (or another ``[bot]``) for comments the action's
+        token wrote, a person's login for comments people wrote. An unknown pull request is registered.
+        """
+        if (repository, pr_number) not in self._pull_requests:
+            self.add_pull_request(repository, pr_number)
         with self._lock:
-            self._pull_requests.add((repository, pr_number))
             return [
                 self._store(repository=repository, pr_number=pr_number, body=body, user=user).id
                 for body in bodies
             ]
 
+    def delete_comment(self, repository: str, comment_id: int) -> None:
+        """Someone deleted the comment (in the browser)."""
+        with self._lock:
+            comment = self._comments.get(comment_id)
+            if comment is None or comment.repository != repository:
+                raise KeyError(f"no comment {comment_id} in {repository}")
+            del self._comments[comment_id]
+
     def comments(self, repository: str, pr_number: int) -> list[StoredComment]:
         """The pull request's comments in ascending id order (GitHub's listing order)."""
         with self._lock:
             return self._comments_of(repository, pr_number)
+
+    def before_next(self, method: str, path_prefix: str, action: Callable[[], None]) -> None:
+        """Run ``action`` once, when the next matching request arrives and before it is handled.
+
+        What happens on GitHub between two requests of one run: ``before_next("PATCH", "/repos/o/r/issues/
+        comments/", lambda: api.delete_comment("o/r", comment_id))`` deletes the comment after it was listed.
+        ``action`` may call the stand-in's scripting methods.
+        """
+        with self._lock:
+            self._hooks.append(_Hook(method.upper(), path_prefix, action))
 
     def fail_next(
         self,
@@ -242,8 +365,18 @@ class GitHubApiStandIn:
                 return fault
         return None
 
+    def _take_hook(self, method: str, path: str) -> _Hook | None:
+        with self._lock:
+            for index, hook in enumerate(self._hooks):
+                if hook.method == method and path.startswith(hook.path_prefix):
+                    return self._hooks.pop(index)
+        return None
+
     def _handle(self, request: RecordedRequest) -> _Answer | None:
         """The answer to send; None means hang up without one."""
+        hook = self._take_hook(request.method, request.path)
+        if hook is not None:
+            hook.action()  # outside the lock: the action uses the scripting methods
         with self._lock:
             self._requests.append(request)
             fault = self._take_fault(request.method, request.path)
@@ -277,20 +410,74 @@ class GitHubApiStandIn:
                 return self._update(
                     repository=repository, comment_id=comment_id, body=request.body, author=identity
                 )
+        if request.path == "/user" and request.method == "GET":
+            return self._authenticated_user(identity)
+        if (match := _PULLS_OF_COMMIT.fullmatch(request.path)) and request.method == "GET":
+            return self._pulls_of_commit(match["repository"], match["sha"], request.query)
         return _not_found()
 
     def _list(self, repository: str, pr_number: int, query: Mapping[str, str]) -> _Answer:
         if (repository, pr_number) not in self._pull_requests:
             return _not_found()
+        comments = [self._json(comment) for comment in self._comments_of(repository, pr_number)]
+        return self._page(comments, f"/repos/{repository}/issues/{pr_number}/comments", query)
+
+    def _authenticated_user(self, identity: _Token) -> _Answer:
+        """``GET /user``: the account behind the token.
+
+        OpenAPI ``/paths/~1user/get`` (``users/get-authenticated``) answers 200 with a ``private-user`` or
+        ``public-user`` (``login``, ``id``, ``type``, ...) and lists 304, 401 and 403. An installation token
+        (``GITHUB_TOKEN`` is one, for the ``github-actions[bot]`` account) has no user: GitHub answers 403
+        "Resource not accessible by integration" with this operation's documentation URL (reported in
+        actions/create-github-app-token#258, anthropics/claude-code-action#538).
+        """
+        if identity.is_bot:
+            return _error(403, "Resource not accessible by integration", documentation_url=_USER_DOCS)
+        return _Answer(
+            200,
+            self._user_json(identity.login)
+            | {"name": identity.login.title(), "created_at": _iso(_EPOCH), "updated_at": _iso(_EPOCH)},
+        )
+
+    def _pulls_of_commit(self, repository: str, sha: str, query: Mapping[str, str]) -> _Answer:
+        """``GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls``.
+
+        OpenAPI ``/paths/~1repos~1{owner}~1{repo}~1commits~1{commit_sha}~1pulls/get``
+        (``repos/list-pull-requests-associated-with-commit``): "Lists the merged pull request that introduced
+        the commit to the repository. If the commit is not present in the default branch, it will return
+        merged and open pull requests associated with the commit." Query ``per_page`` (max 100) and ``page``
+        as for the comments; 200 is an array of ``pull-request-simple``. Here a pull request is associated
+        with every commit its head has pointed at, so one whose head moved on is still listed, and a closed
+        one only if it was merged. An unknown repository is 404; an unknown commit is 422 "No commit found for
+        SHA: …", which the description does not list but GitHub's commit endpoints answer (e.g.
+        rust-lang/homu#141).
+        """
+        if not any(known == repository for known, _ in self._commits):
+            return _not_found()
+        if (repository, sha) not in self._commits:
+            return _error(422, f"No commit found for SHA: {sha}", documentation_url=_COMMIT_PULLS_DOCS)
+        pulls = sorted(
+            (
+                pull
+                for pull in self._pull_requests.values()
+                if pull.repository == repository
+                and sha in pull.commits
+                and (pull.state == "open" or pull.merged)
+            ),
+            key=lambda pull: pull.number,
+        )
+        return self._page(
+            [self._pull_json(pull) for pull in pulls], f"/repos/{repository}/commits/{sha}/pulls", query
+        )
+
+    def _page(self, items: list[dict[str, Any]], path: str, query: Mapping[str, str]) -> _Answer:
+        """One page of a listing: ``per_page`` (default 30, max 100) and ``page``, with ``Link`` headers."""
         per_page = min(_positive_int(query.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
         page = _positive_int(query.get("page"), 1)
-        comments = self._comments_of(repository, pr_number)
-        page_comments = comments[(page - 1) * per_page : page * per_page]
-        last_page = max(1, math.ceil(len(comments) / per_page))
-        path = f"/repos/{repository}/issues/{pr_number}/comments"
+        last_page = max(1, math.ceil(len(items) / per_page))
         links = self._links(path, query, page=page, last_page=last_page, per_page=per_page)
         headers = {"Link": links} if links else {}
-        return _Answer(200, [self._json(comment) for comment in page_comments], headers)
+        return _Answer(200, items[(page - 1) * per_page : page * per_page], headers)
 
     def _links(self, path: str, query: Mapping[str, str], *, page: int, last_page: int, per_page: int) -> str:
         def url(target_page: int) -> str:
@@ -358,7 +545,6 @@ class GitHubApiStandIn:
     def _json(self, comment: StoredComment) -> dict[str, Any]:
         api, web = self.api_url, self.origin
         issue_url = f"{api}/repos/{comment.repository}/issues/{comment.pr_number}"
-        user_id = sum(comment.user.encode()) + 40_000
         return {
             "id": comment.id,
             "node_id": f"IC_kwDOStandIn{comment.id}",
@@ -366,20 +552,107 @@ class GitHubApiStandIn:
             "html_url": f"{web}/{comment.repository}/pull/{comment.pr_number}#issuecomment-{comment.id}",
             "issue_url": issue_url,
             "body": comment.body,
-            "user": {
-                "login": comment.user,
-                "id": user_id,
-                "node_id": f"U_StandIn{user_id}",
-                "type": "Bot" if comment.user.endswith("[bot]") else "User",
-                "site_admin": False,
-                "url": f"{api}/users/{comment.user}",
-                "html_url": f"{web}/{comment.user}",
-                "avatar_url": f"{web}/avatars/{comment.user}",
-            },
+            "user": self._user_json(comment.user),
             "created_at": _iso(comment.created_at),
             "updated_at": _iso(comment.updated_at),
-            "author_association": "NONE" if comment.user.endswith("[bot]") else "CONTRIBUTOR",
+            "author_association": "NONE" if _is_bot(comment.user) else "CONTRIBUTOR",
             "performed_via_github_app": None,
+        }
+
+    def _user_json(self, login: str) -> dict[str, Any]:
+        """A ``simple-user`` (``/components/schemas/simple-user``; ``nullable-simple-user`` in a comment).
+
+        Its required ``type`` is "Bot" for the account of a GitHub App (``github-actions[bot]`` is GitHub
+        Actions' app, ``<slug>[bot]`` any other) and "User" for a person.
+        """
+        api, web = self.api_url, self.origin
+        user_id = sum(login.encode()) + 40_000
+        return {
+            "login": login,
+            "id": user_id,
+            "node_id": f"U_StandIn{user_id}",
+            "type": "Bot" if _is_bot(login) else "User",
+            "site_admin": False,
+            "url": f"{api}/users/{login}",
+            "html_url": f"{web}/{login}",
+            "avatar_url": f"{web}/avatars/{login}",
+        }
+
+    def _pull_json(self, pull: StoredPullRequest) -> dict[str, Any]:
+        """A ``pull-request-simple`` (``/components/schemas/pull-request-simple``): the fields it requires,
+        with ``head``/``base`` as ``{label, ref, repo, sha, user}``."""
+        api, web = self.api_url, self.origin
+        owner = pull.repository.split("/", 1)[0]
+        url = f"{api}/repos/{pull.repository}/pulls/{pull.number}"
+        html_url = f"{web}/{pull.repository}/pull/{pull.number}"
+        base_sha = _made_up_sha(f"{pull.repository}@{pull.base_ref}")
+        closed_at = _iso(_EPOCH + timedelta(days=1)) if pull.state == "closed" else None
+
+        def part(ref: str, sha: str) -> dict[str, Any]:
+            return {
+                "label": f"{owner}:{ref}",
+                "ref": ref,
+                "sha": sha,
+                "user": self._user_json(owner),
+                "repo": self._repository_json(pull.repository),
+            }
+
+        return {
+            "url": url,
+            "id": 900_000 + pull.number,
+            "node_id": f"PR_kwDOStandIn{pull.number}",
+            "html_url": html_url,
+            "diff_url": f"{html_url}.diff",
+            "patch_url": f"{html_url}.patch",
+            "issue_url": f"{api}/repos/{pull.repository}/issues/{pull.number}",
+            "commits_url": f"{url}/commits",
+            "review_comments_url": f"{url}/comments",
+            "review_comment_url": f"{api}/repos/{pull.repository}/pulls/comments{{/number}}",
+            "comments_url": f"{api}/repos/{pull.repository}/issues/{pull.number}/comments",
+            "statuses_url": f"{api}/repos/{pull.repository}/statuses/{pull.head_sha}",
+            "number": pull.number,
+            "state": pull.state,
+            "locked": False,
+            "title": f"Pull request {pull.number}",
+            "user": self._user_json(pull.user),
+            "body": None,
+            "labels": [],
+            "milestone": None,
+            "created_at": _iso(pull.created_at),
+            "updated_at": _iso(pull.created_at),
+            "closed_at": closed_at,
+            "merged_at": closed_at if pull.merged else None,
+            "merge_commit_sha": None,
+            "assignee": None,
+            "head": part(pull.head_ref, pull.head_sha),
+            "base": part(pull.base_ref, base_sha),
+            "_links": {
+                "self": {"href": url},
+                "html": {"href": html_url},
+                "issue": {"href": f"{api}/repos/{pull.repository}/issues/{pull.number}"},
+                "comments": {"href": f"{api}/repos/{pull.repository}/issues/{pull.number}/comments"},
+                "review_comments": {"href": f"{url}/comments"},
+                "review_comment": {"href": f"{api}/repos/{pull.repository}/pulls/comments{{/number}}"},
+                "commits": {"href": f"{url}/commits"},
+                "statuses": {"href": f"{api}/repos/{pull.repository}/statuses/{pull.head_sha}"},
+            },
+            "author_association": "CONTRIBUTOR",
+            "auto_merge": None,
+            "draft": False,
+        }
+
+    def _repository_json(self, repository: str) -> dict[str, Any]:
+        owner, name = repository.split("/", 1)
+        return {
+            "id": sum(repository.encode()) + 70_000,
+            "node_id": f"R_StandIn{repository}",
+            "name": name,
+            "full_name": repository,
+            "owner": self._user_json(owner),
+            "private": False,
+            "fork": False,
+            "url": f"{self.api_url}/repos/{repository}",
+            "html_url": f"{self.origin}/{repository}",
         }
 
 
@@ -444,6 +717,15 @@ def _fault_answer(fault: _Fault) -> _Answer | None:
         {"message": fault.message, "documentation_url": "https://docs.github.com/rest"},
         fault.headers,
     )
+
+
+def _made_up_sha(seed: str) -> str:
+    """A commit id no test names by accident, the same for the same seed."""
+    return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
+
+
+def _is_bot(login: str) -> bool:
+    return login.endswith("[bot]")
 
 
 def _token_from(authorization: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The GitHub REST stand-in keeps GitHub's contract, checked with plain ``requests`` (no PyGithub)."""
+"""The GitHub REST stand-in keeps GitHub's contract: the wire checked with plain ``requests``, and the calls
+the action makes checked with PyGithub itself (so that the stand-in answers what PyGithub can read)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from github import Auth, Github, GithubException
 
 from tests.stand_ins.github_api import GitHubApiStandIn
 
@@ -13,12 +15,17 @@ REPO = "octo-org/hello-world"
 PR = 7
 WRITER = "writer-token"
 READER = "reader-token"
+PERSON = "person-token"  # a personal access token of the user "mona"
 COMMENTS = f"/repos/{REPO}/issues/{PR}/comments"
+HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+OLDER = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
 
 
 @pytest.fixture
 def stand_in() -> Iterator[GitHubApiStandIn]:
-    server = GitHubApiStandIn(tokens={WRITER: "github-actions[bot]"}, read_only_tokens={READER: "reader"})
+    server = GitHubApiStandIn(
+        tokens={WRITER: "github-actions[bot]", PERSON: "mona"}, read_only_tokens={READER: "reader"}
+    )
     with server:
         server.add_pull_request(REPO, PR)
         yield server
@@ -168,7 +175,7 @@ def test_read_only_token_can_list_but_every_write_is_403_resource_not_accessible
         "/repos/someone/else/issues/7/comments",
         f"/repos/{REPO}/issues/999/comments",
         f"/repos/{REPO}/issues/comments/1",
-        "/user",
+        "/nothing/here",
     ],
 )
 def test_unknown_repository_pull_request_comment_or_route_is_404(stand_in, path):
@@ -256,3 +263,248 @@ def test_request_log_records_method_path_query_headers_and_body(stand_in):
     assert (listing.method, listing.query) == ("GET", {"per_page": "100"})
     assert listing.headers["authorization"] == f"token {WRITER}"
     assert stand_in.requests_to("POST") == [post]
+
+
+# -- comment authors ----------------------------------------------------------------------------------------
+
+
+def test_comment_authors_are_bots_for_bot_logins_and_users_otherwise(stand_in):
+    stand_in.seed_comments(REPO, PR, ["by the action"], user="github-actions[bot]")
+    stand_in.seed_comments(REPO, PR, ["by a person"], user="mona")
+    create(stand_in, {"body": "by a person's token"}, token=PERSON)
+
+    users = [comment["user"] for comment in get(stand_in, COMMENTS).json()]
+
+    assert [(user["login"], user["type"]) for user in users] == [
+        ("github-actions[bot]", "Bot"),
+        ("mona", "User"),
+        ("mona", "User"),
+    ]
+    assert all({"login", "id", "node_id", "type", "url", "html_url", "avatar_url"} <= set(u) for u in users)
+
+
+def test_delete_comment_removes_it_from_the_listing_and_get_is_404(stand_in):
+    keep, gone = stand_in.seed_comments(REPO, PR, ["keep", "gone"])
+
+    stand_in.delete_comment(REPO, gone)
+
+    assert [c["id"] for c in get(stand_in, COMMENTS).json()] == [keep]
+    assert get(stand_in, f"/repos/{REPO}/issues/comments/{gone}").status_code == 404
+    with pytest.raises(KeyError):
+        stand_in.delete_comment(REPO, gone)
+
+
+def test_before_next_acts_once_before_the_matching_request_is_handled(stand_in):
+    [comment_id] = stand_in.seed_comments(REPO, PR, ["old"], user="github-actions[bot]")
+    one_comment = f"/repos/{REPO}/issues/comments/{comment_id}"
+    stand_in.before_next("PATCH", one_comment, lambda: stand_in.delete_comment(REPO, comment_id))
+
+    listed = get(stand_in, COMMENTS)
+    patched = requests.patch(stand_in.api_url + one_comment, headers=auth(), json={"body": "new"}, timeout=5)
+    created = create(stand_in, {"body": "again"})
+    patched_again = requests.patch(
+        f"{stand_in.api_url}/repos/{REPO}/issues/comments/{created.json()['id']}",
+        headers=auth(),
+        json={"body": "changed"},
+        timeout=5,
+    )
+
+    assert [c["id"] for c in listed.json()] == [comment_id]
+    assert (patched.status_code, patched.json()["message"]) == (404, "Not Found")
+    assert patched_again.status_code == 200
+    assert [c.body for c in stand_in.comments(REPO, PR)] == ["changed"]
+
+
+# -- GET /user ----------------------------------------------------------------------------------------------
+
+
+def test_get_user_answers_a_persons_token_with_its_login_and_type_user(stand_in):
+    response = get(stand_in, "/user", token=PERSON)
+
+    assert response.status_code == 200
+    assert (response.json()["login"], response.json()["type"]) == ("mona", "User")
+    assert {"id", "node_id", "url", "html_url", "avatar_url", "site_admin"} <= set(response.json())
+
+
+@pytest.mark.parametrize("login", ["github-actions[bot]", "novu-previews[bot]"])
+def test_get_user_is_403_not_accessible_by_integration_for_an_installation_token(login):
+    server = GitHubApiStandIn(tokens={WRITER: login})
+    with server:
+        response = get(server, "/user")
+
+    assert response.status_code == 403
+    assert response.json()["message"] == "Resource not accessible by integration"
+    assert response.json()["documentation_url"].endswith("/rest/users/users#get-the-authenticated-user")
+
+
+def test_get_user_without_a_known_token_is_401(stand_in):
+    assert get(stand_in, "/user", token="nope").status_code == 401
+
+
+# -- GET /repos/{owner}/{repo}/commits/{sha}/pulls ----------------------------------------------------------
+
+
+def pulls_of(stand_in: GitHubApiStandIn, sha: str, **params: str) -> requests.Response:
+    return get(stand_in, f"/repos/{REPO}/commits/{sha}/pulls", **params)
+
+
+def test_pulls_of_a_commit_lists_the_open_pull_request_it_heads_with_the_fields_the_schema_requires(stand_in):
+    stand_in.add_pull_request(REPO, 12, head_sha=HEAD, head_ref="feature/welcome", base_ref="dev")
+
+    response = pulls_of(stand_in, HEAD)
+
+    assert response.status_code == 200
+    [pull] = response.json()
+    assert (pull["number"], pull["state"]) == (12, "open")
+    assert (pull["head"]["sha"], pull["head"]["ref"], pull["base"]["ref"]) == (HEAD, "feature/welcome", "dev")
+    assert pull["html_url"] == f"{stand_in.origin}/{REPO}/pull/12"
+    required = {"url", "id", "node_id", "html_url", "issue_url", "number", "state", "locked", "title", "user"}
+    required |= {"body", "labels", "milestone", "created_at", "updated_at", "closed_at", "merged_at"}
+    required |= {"merge_commit_sha", "assignee", "head", "base", "_links", "author_association", "auto_merge"}
+    assert required <= set(pull)
+    for part in ("head", "base"):
+        assert {"label", "ref", "repo", "sha", "user"} <= set(pull[part])
+        assert pull[part]["repo"]["full_name"] == REPO
+
+
+def test_a_pull_request_whose_head_moved_on_is_still_listed_for_its_older_commit_with_its_new_head(stand_in):
+    stand_in.add_pull_request(REPO, 12, head_sha=OLDER)
+    stand_in.move_head(REPO, 12, HEAD)
+
+    [for_older] = pulls_of(stand_in, OLDER).json()
+    [for_head] = pulls_of(stand_in, HEAD).json()
+
+    assert for_older["head"]["sha"] == for_head["head"]["sha"] == HEAD
+    assert stand_in.pull_request(REPO, 12).commits == (OLDER, HEAD)
+
+
+def test_merged_pull_requests_are_listed_as_closed_and_closed_unmerged_ones_are_not(stand_in):
+    stand_in.add_pull_request(REPO, 10, head_sha=HEAD, state="closed", merged=True)
+    stand_in.add_pull_request(REPO, 11, head_sha=HEAD)
+    stand_in.close_pull_request(REPO, 11)
+    stand_in.add_pull_request(REPO, 12, head_sha=HEAD)
+
+    pulls = pulls_of(stand_in, HEAD).json()
+
+    assert [(p["number"], p["state"], p["merged_at"] is not None) for p in pulls] == [
+        (10, "closed", True),
+        (12, "open", False),
+    ]
+
+
+def test_a_commit_of_no_pull_request_lists_nothing_and_other_repositories_do_not_count(stand_in):
+    stand_in.add_commit(REPO, HEAD)
+    stand_in.add_pull_request("someone/else", 3, head_sha=HEAD)
+
+    response = pulls_of(stand_in, HEAD)
+
+    assert (response.status_code, response.json()) == (200, [])
+
+
+def test_an_unknown_commit_is_422_and_an_unknown_repository_404(stand_in):
+    unknown_commit = pulls_of(stand_in, "0" * 40)
+    unknown_repository = get(stand_in, f"/repos/someone/else/commits/{HEAD}/pulls")
+
+    assert unknown_commit.status_code == 422
+    assert unknown_commit.json()["message"] == f"No commit found for SHA: {'0' * 40}"
+    assert (unknown_repository.status_code, unknown_repository.json()["message"]) == (404, "Not Found")
+
+
+def test_pulls_of_a_commit_are_paged_like_the_comments(stand_in):
+    for number in range(1, 36):
+        stand_in.add_pull_request(REPO, number, head_sha=HEAD, head_ref=f"branch-{number}")
+
+    first = pulls_of(stand_in, HEAD)
+    second = requests.get(link_relations(first)["next"], headers=auth(), timeout=5)
+    all_at_once = pulls_of(stand_in, HEAD, per_page="100")
+
+    path = f"/repos/{REPO}/commits/{HEAD}/pulls"
+    assert [p["number"] for p in first.json()] == list(range(1, 31))
+    assert link_relations(first)["last"] == f"{stand_in.api_url}{path}?per_page=30&page=2"
+    assert [p["number"] for p in second.json()] == list(range(31, 36))
+    assert len(all_at_once.json()) == 35
+    assert "Link" not in all_at_once.headers
+
+
+def test_pull_requests_registered_without_a_head_get_one_no_test_names(stand_in):
+    pull = stand_in.add_pull_request(REPO, 8)
+
+    assert len(pull.head_sha) == 40
+    assert pull.head_sha not in (HEAD, OLDER)
+    assert (pull.state, pull.base_ref) == ("open", "main")
+    with pytest.raises(ValueError, match="merged"):
+        stand_in.add_pull_request(REPO, 9, merged=True)
+
+
+# -- PyGithub against the stand-in (the calls novu_action.github makes) ------------------------------------
+
+
+def pygithub(stand_in: GitHubApiStandIn, token: str, *, per_page: int = 30) -> Github:
+    return Github(auth=Auth.Token(token), base_url=stand_in.api_url, lazy=True, per_page=per_page)
+
+
+def test_pygithub_reads_the_login_of_a_persons_token_with_one_get_user(stand_in):
+    client = pygithub(stand_in, PERSON)
+
+    login = client.get_user().login
+
+    assert login == "mona"
+    assert [(r.method, r.path) for r in stand_in.requests] == [("GET", "/user")]
+
+
+def test_pygithub_raises_403_for_the_login_of_an_installation_token(stand_in):
+    client = pygithub(stand_in, WRITER)
+
+    with pytest.raises(GithubException) as raised:
+        _ = client.get_user().login
+
+    assert raised.value.status == 403
+    assert raised.value.data["message"] == "Resource not accessible by integration"
+
+
+def test_pygithub_reads_comment_authors_and_their_type_without_fetching_the_users(stand_in):
+    stand_in.seed_comments(REPO, PR, ["action"], user="github-actions[bot]")
+    stand_in.seed_comments(REPO, PR, ["person"], user="mona")
+    client = pygithub(stand_in, WRITER)
+
+    authors = [(c.user.login, c.user.type) for c in client.get_repo(REPO).get_issue(PR).get_comments()]
+
+    assert authors == [("github-actions[bot]", "Bot"), ("mona", "User")]
+    assert [r.path for r in stand_in.requests] == [COMMENTS]
+
+
+def test_pygithub_lists_the_pull_requests_of_a_commit_over_every_page_in_get_requests_only(stand_in):
+    stand_in.add_pull_request(REPO, 4, head_sha=OLDER, head_ref="old", base_ref="dev")
+    stand_in.move_head(REPO, 4, HEAD)
+    stand_in.add_pull_request(REPO, 5, head_sha=HEAD, head_ref="feature/welcome", base_ref="main")
+    stand_in.add_pull_request(REPO, 6, head_sha=HEAD, state="closed", merged=True)
+    client = pygithub(stand_in, WRITER, per_page=2)
+
+    pulls = list(client.get_repo(REPO).get_commit(OLDER).get_pulls())
+    for_head = [
+        (p.number, p.state, p.head.sha, p.head.ref, p.base.ref, p.html_url)
+        for p in client.get_repo(REPO).get_commit(HEAD).get_pulls()
+    ]
+
+    assert [p.number for p in pulls] == [4]
+    assert for_head == [
+        (4, "open", HEAD, "old", "dev", f"{stand_in.origin}/{REPO}/pull/4"),
+        (5, "open", HEAD, "feature/welcome", "main", f"{stand_in.origin}/{REPO}/pull/5"),
+        (6, "closed", HEAD, "feature/6", "main", f"{stand_in.origin}/{REPO}/pull/6"),
+    ]
+    paths = [(r.method, r.path, r.query.get("page", "1")) for r in stand_in.requests]
+    assert paths == [
+        ("GET", f"/repos/{REPO}/commits/{OLDER}/pulls", "1"),
+        ("GET", f"/repos/{REPO}/commits/{HEAD}/pulls", "1"),
+        ("GET", f"/repos/{REPO}/commits/{HEAD}/pulls", "2"),
+    ]
+
+
+def test_pygithub_raises_the_422_of_an_unknown_commit(stand_in):
+    client = pygithub(stand_in, WRITER)
+
+    with pytest.raises(GithubException) as raised:
+        list(client.get_repo(REPO).get_commit("0" * 40).get_pulls())
+
+    assert raised.value.status == 422
+    assert raised.value.data["message"].startswith("No commit found for SHA")
