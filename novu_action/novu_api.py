@@ -150,8 +150,8 @@ class NovuApi:
         return state
 
     def stored_workflows(self, bridge_url: str) -> tuple[StoredDefinition, ...] | None:
-        """The entries stored at the last sync that can be definitions (``()`` if never synced); ``bridge_url``
-        may be empty.
+        """The entries stored at the last sync that can be definitions (``()`` if never synced).
+        ``bridge_url`` may be empty.
 
         ``None`` when ``/v1/bridge/diff`` is not available (it is internal and may change).
         """

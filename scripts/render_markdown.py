@@ -55,7 +55,8 @@ def to_html(markdown: str, *, open_details: bool = False) -> str:
 
 def _alert(match: re.Match[str]) -> str:
     kind = match.group(1)
-    return f"<blockquote class='alert-{kind.lower()}'><p class='alert-title'>{html.escape(kind.title())}</p>\n<p>"
+    title = html.escape(kind.title())
+    return f"<blockquote class='alert-{kind.lower()}'><p class='alert-title'>{title}</p>\n<p>"
 
 
 def screenshot(page: Path, png: Path, *, width: int = 960, height: int = 2400) -> None:

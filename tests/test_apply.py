@@ -71,7 +71,9 @@ class FakeNovu:
 
     sends: list[Any]
     reads: list[EnvironmentState] | None = None
-    valid: BridgeValidation = BridgeValidation(is_valid=True, error=None, advice=None)
+    valid: BridgeValidation = field(
+        default_factory=lambda: BridgeValidation(is_valid=True, error=None, advice=None)
+    )
     agents: dict[str, Exception | NovuNotFoundError | None] = field(default_factory=dict)
     current: EnvironmentState = BEFORE
     keys: list[str] = field(default_factory=list)
@@ -165,7 +167,8 @@ def test_a_bridge_novu_cannot_reach_stops_the_sync_with_novus_reason_and_advice(
         run(novu)
     assert novu.calls == ["validate"]
     message = str(caught.value)
-    assert SHOWN in message and "token123" not in message
+    assert SHOWN in message
+    assert "token123" not in message
     assert 'Requests to "localhost" are not allowed. Nothing was changed.' in message
     assert message.endswith("Novu Cloud refuses bridge URLs on localhost …")
 
@@ -262,7 +265,8 @@ def test_idempotency_keys_differ_per_send_and_per_run_and_fit_novus_limit():
     assert first == make(**base, send=1)
     assert first != make(**{**base, "run_attempt": "2"}, send=1)
     assert first != make(**{**base, "report_id": "billing"}, send=1)
-    assert len(first) <= 255 and first.startswith("novu-sync-action-")
+    assert len(first) <= 255
+    assert first.startswith("novu-sync-action-")
 
 
 def test_timing_follows_the_per_call_timeout():

@@ -8,56 +8,65 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from novu_action import main as main_module
-from tests.conftest import push_event
-from tests.stand_ins.action_runner import ROOT, parse_output_file
+from novu_action.settings import input_variable
+from tests.factories import push_event
+from tests.stand_ins.action_runner import ROOT, declared_inputs, parse_output_file
+from tests.stand_ins.scripted_http import closed_port
 
 
-@pytest.fixture
-def files(tmp_path, monkeypatch):
-    output, summary = tmp_path / "output", tmp_path / "summary"
+def environ_for(
+    tmp_path: Path, *, event: dict[str, object], event_name: str = "push", **inputs: str
+) -> dict[str, str]:
+    """What the runner gives the container: every declared input (defaults applied), files, context."""
+    event_path, output, summary = tmp_path / "event.json", tmp_path / "output", tmp_path / "summary"
+    event_path.write_text(json.dumps(event))
     output.touch()
     summary.touch()
-    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    return output, summary
+    environ = {input_variable(name): value for name, value in declared_inputs().items()}
+    environ.update({input_variable(name.replace("_", "-")): value for name, value in inputs.items()})
+    environ.update(
+        GITHUB_EVENT_NAME=event_name,
+        GITHUB_EVENT_PATH=str(event_path),
+        GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_REPOSITORY="acme/notifications",
+        GITHUB_RUN_ID="31",
+    )
+    return environ
 
 
-def run_main() -> tuple[int, str]:
+def run_main(environ: dict[str, str]) -> tuple[int, str, dict[str, str], str]:
     stream = io.StringIO()
-    code = main_module.main(stream=stream)
-    return code, stream.getvalue()
+    code = main_module.main(stream=stream, environ=environ)
+    outputs = parse_output_file(Path(environ["GITHUB_OUTPUT"]).read_text())
+    return code, stream.getvalue(), outputs, Path(environ["GITHUB_STEP_SUMMARY"]).read_text()
 
 
-def test_skip_is_a_notice_a_summary_and_outputs(action_env, files):
-    action_env(event=push_event("feature/x"), secret_key="sk_unit_secret_1")
-    code, log = run_main()
-    output, summary = files
-    outputs = parse_output_file(output.read_text())
+def test_skip_is_a_notice_a_summary_and_outputs(tmp_path):
+    code, log, outputs, summary = run_main(
+        environ_for(tmp_path, event=push_event("feature/x"), secret_key="sk_1")
+    )
     assert code == 0
-    assert outputs["mode"] == "skip"
-    assert outputs["success"] == "true"
-    assert outputs["result"] == "{}"
-    assert [line for line in log.splitlines() if line.startswith("::notice")]
-    assert "feature/x" in summary.read_text()
+    assert (outputs["mode"], outputs["success"], outputs["result"]) == ("skip", "true", "{}")
+    assert [line for line in log.splitlines() if line.startswith("::notice title=Novu sync skipped::")]
+    assert "feature/x" in summary
 
 
-def test_input_errors_leave_mode_empty_and_success_false(action_env, files):
-    action_env(mode="sideways")
-    code, log = run_main()
-    outputs = parse_output_file(files[0].read_text())
+def test_input_errors_leave_mode_empty_and_success_false(tmp_path):
+    code, log, outputs, summary = run_main(environ_for(tmp_path, event=push_event("dev"), mode="sideways"))
     assert code == 1
     assert (outputs["mode"], outputs["success"], outputs["environment"]) == ("", "false", "")
-    assert len([line for line in log.splitlines() if line.startswith("::error")]) == 1
-    assert "Invalid inputs" in files[1].read_text()
+    errors = [line for line in log.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1
+    assert "title=Invalid inputs" in errors[0]
+    assert "sideways" in errors[0]
+    assert "Invalid inputs" in summary
 
 
-def test_an_unexpected_exception_is_one_annotation_without_traceback_or_secret(
-    action_env, files, monkeypatch
-):
-    action_env(
+def test_an_unexpected_exception_is_one_annotation_without_traceback_or_secret(tmp_path, monkeypatch):
+    environ = environ_for(
+        tmp_path,
         event=push_event("dev"),
         secret_key="sk_unit_secret_2",
         bridge_url="https://bridge.example.com/api/novu",
@@ -67,8 +76,8 @@ def test_an_unexpected_exception_is_one_annotation_without_traceback_or_secret(
     def explode(**_: object) -> None:
         raise RuntimeError("boom while holding sk_unit_secret_2")
 
-    monkeypatch.setattr(main_module, "_run", explode)
-    code, log = run_main()
+    monkeypatch.setattr(main_module, "run", explode)
+    code, log, outputs, summary = run_main(environ)
     errors = [line for line in log.splitlines() if line.startswith("::error")]
     assert code == 1
     assert len(errors) == 1
@@ -77,18 +86,37 @@ def test_an_unexpected_exception_is_one_annotation_without_traceback_or_secret(
     assert "Traceback" not in log
     visible = "\n".join(line for line in log.splitlines() if not line.startswith("::add-mask::"))
     assert "sk_unit_secret_2" not in visible
-    assert "sk_unit_secret_2" not in files[1].read_text()
-    assert parse_output_file(files[0].read_text())["success"] == "false"
+    assert "sk_unit_secret_2" not in summary
+    assert outputs["success"] == "false"
 
 
-def test_secrets_are_masked_before_anything_else_is_printed(action_env, files):
-    action_env(
+def test_a_run_that_reaches_no_novu_fails_with_one_error_that_names_the_environment(tmp_path):
+    environ = environ_for(
+        tmp_path,
+        event=push_event("dev"),
+        secret_key="sk_unit_secret_4",
+        bridge_url="https://bridge.example.com/api/novu",
+        api_url=f"http://127.0.0.1:{closed_port()}",
+        timeout="1",
+    )
+    code, log, outputs, summary = run_main(environ)
+    errors = [line for line in log.splitlines() if line.startswith("::error")]
+    assert code == 1
+    assert len(errors) == 1
+    assert "title=Novu API did not answer (Development)" in errors[0]
+    assert (outputs["mode"], outputs["environment"], outputs["success"]) == ("sync", "Development", "false")
+    assert "❌ The sync into **Development** failed." in summary
+
+
+def test_secrets_are_masked_before_anything_else_is_printed(tmp_path):
+    environ = environ_for(
+        tmp_path,
         event=push_event("dev"),
         secret_key="sk_unit_secret_3",
         bridge_url="https://bridge.example.com/api/novu?x-vercel-protection-bypass=bypass987",
         mode="sideways",
     )
-    _, log = run_main()
+    _, log, _, _ = run_main(environ)
     lines = log.splitlines()
     assert lines[0] == "::add-mask::sk_unit_secret_3"
     assert "::add-mask::bypass987" in lines[:3]

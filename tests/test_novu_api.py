@@ -188,7 +188,7 @@ def test_stored_entries_that_cannot_be_definitions_are_skipped() -> None:
 
 
 def test_a_preview_from_a_discover_file_reads_the_stored_state_without_a_bridge_url() -> None:
-    answer = {"data": {"current": {"workflows": []}}}
+    answer: dict[str, object] = {"data": {"current": {"workflows": []}}}
     with scripted(Reply(201, answer)) as server:
         assert api_for(server.url).stored_workflows("") == ()
     assert server.received[0].body == b"{}"

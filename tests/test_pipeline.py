@@ -57,7 +57,7 @@ def settings_for(tmp_path: Path, *, event_name: str, event: dict[str, Any], **in
 @dataclass
 class FakeNovu:
     environment_name: str | None = "Production"
-    state: EnvironmentState = EnvironmentState(stored=(), listed=())
+    state: EnvironmentState = field(default_factory=lambda: EnvironmentState(stored=(), listed=()))
     synced: list[str] = field(default_factory=list)
 
     def environment(self) -> EnvironmentInfo | None:
@@ -102,8 +102,10 @@ class FakeBridge:
 
 @dataclass
 class FakeComments:
-    outcome: CommentOutcome = CommentOutcome(
-        "created", "https://github.com/acme/notifications/pull/2#c1", None
+    outcome: CommentOutcome = field(
+        default_factory=lambda: CommentOutcome(
+            "created", "https://github.com/acme/notifications/pull/2#c1", None
+        )
     )
     error: Exception | None = None
     bodies: list[str] = field(default_factory=list)
@@ -195,12 +197,14 @@ def test_a_preview_of_the_deployed_bridge_says_it_is_drift_in_its_first_log_line
     progress = Progress()
     result = go(preview_settings(tmp_path), connections, progress)
     assert result.status is Status.PREVIEW
-    assert result.context is not None and result.context.source is SourceKind.DEPLOYED_BRIDGE
+    assert result.context is not None
+    assert result.context.source is SourceKind.DEPLOYED_BRIDGE
     assert progress.lines[0] == (
         f"Compared the deployed bridge at `{BRIDGE}` with Production — not this pull request's code."
     )
     notice = annotations_of(result)[-1]
-    assert notice.level == "notice" and "not with this pull request's code" in notice.message
+    assert notice.level == "notice"
+    assert "not with this pull request's code" in notice.message
     assert result.comment_url.endswith("#c1")
     assert result.context.dashboard_url == "https://dashboard.novu.co/env/prod_env_abc/workflows"
 
@@ -209,18 +213,20 @@ def test_a_key_of_another_environment_stops_before_the_bridge_is_called(tmp_path
     connections.novu_stand_in.environment_name = "Development"
     connections.bridge_stand_in.failure = AssertionError("the bridge must not be called")
     result = go(preview_settings(tmp_path), connections)
-    assert result.status is Status.FAILED and result.exit_code == 1
-    assert (
-        result.failure is not None and "belongs to Novu's Development environment" in result.failure.message
-    )
-    assert connections.comment_stand_in is not None and len(connections.comment_stand_in.bodies) == 1
+    assert result.status is Status.FAILED
+    assert result.exit_code == 1
+    assert result.failure is not None
+    assert "belongs to Novu's Development environment" in result.failure.message
+    assert connections.comment_stand_in is not None
+    assert len(connections.comment_stand_in.bodies) == 1
 
 
 def test_a_novu_that_cannot_say_whose_key_it_is_goes_on_with_a_warning(tmp_path, connections):
     connections.novu_stand_in.environment_name = None
     result = go(preview_settings(tmp_path), connections)
     assert [n.kind for n in result.notes] == [NoteKind.KEY_NOT_CHECKED]
-    assert result.context is not None and result.context.dashboard_url is None
+    assert result.context is not None
+    assert result.context.dashboard_url is None
     assert any(a.title == "Secret key not checked (Production)" for a in annotations_of(result))
 
 
@@ -255,25 +261,33 @@ def test_a_preview_whose_sync_would_be_refused_warns_and_fails_only_with_fail_on
     ]
 
     failed = go(preview_settings(tmp_path, **{"fail-on-refusal": "true"}), connections)
-    assert failed.exit_code == 1 and failed.status is Status.PREVIEW
+    assert failed.exit_code == 1
+    assert failed.status is Status.PREVIEW
     errors = [a for a in annotations_of(failed) if a.level == "error"]
-    assert len(errors) == 1 and "retired" in errors[0].message and "fail-on-refusal" in errors[0].message
-    assert connections.comment_stand_in is not None and len(connections.comment_stand_in.bodies) == 2
+    assert len(errors) == 1
+    assert "retired" in errors[0].message
+    assert "fail-on-refusal" in errors[0].message
+    assert connections.comment_stand_in is not None
+    assert len(connections.comment_stand_in.bodies) == 2
 
 
 def test_a_comment_that_cannot_be_written_fails_the_run(tmp_path, connections):
     connections.comment_stand_in = FakeComments(error=CommentError("GitHub rejected the token"))
     result = go(preview_settings(tmp_path), connections)
-    assert result.status is Status.PREVIEW and result.exit_code == 1
-    assert result.failure is not None and result.failure.message == "GitHub rejected the token"
+    assert result.status is Status.PREVIEW
+    assert result.exit_code == 1
+    assert result.failure is not None
+    assert result.failure.message == "GitHub rejected the token"
 
 
 def test_a_discover_file_previews_the_pull_requests_code_without_calling_the_bridge(tmp_path, connections):
     (tmp_path / "discover.json").write_text(json.dumps({"workflows": SERVED[:1], "agents": []}))
     connections.bridge_stand_in.failure = AssertionError("the bridge must not be called")
     result = go(preview_settings(tmp_path, **{"discover-file": "discover.json"}), connections)
-    assert result.context is not None and result.context.source is SourceKind.DISCOVER_FILE
-    assert result.plan is not None and result.plan.discovered_ids == (SERVED[0]["workflowId"],)
+    assert result.context is not None
+    assert result.context.source is SourceKind.DISCOVER_FILE
+    assert result.plan is not None
+    assert result.plan.discovered_ids == (SERVED[0]["workflowId"],)
 
 
 def test_a_deployment_previews_its_url_for_the_pull_request_of_its_commit(tmp_path, connections):
@@ -285,10 +299,12 @@ def test_a_deployment_previews_its_url_for_the_pull_request_of_its_commit(tmp_pa
         **{"production-secret-key": PROD_KEY, "bridge-path": "/api/novu?x-vercel-protection-bypass=s3cret"},
     )
     result = go(settings, connections)
-    assert result.status is Status.PREVIEW and result.environment == "Production"
+    assert result.status is Status.PREVIEW
+    assert result.environment == "Production"
     [target] = connections.targets
     assert target.bridge_url == "https://acme-git-x.vercel.app/api/novu?x-vercel-protection-bypass=s3cret"
-    assert result.context is not None and "s3cret" not in result.context.shown_source
+    assert result.context is not None
+    assert "s3cret" not in result.context.shown_source
 
 
 def test_a_deployment_without_an_open_pull_request_is_a_skip(tmp_path, connections):
@@ -299,7 +315,8 @@ def test_a_deployment_without_an_open_pull_request_is_a_skip(tmp_path, connectio
         **{"production-secret-key": PROD_KEY},
     )
     result = go(settings, connections)
-    assert result.status is Status.SKIPPED and "no open pull request" in (result.skip_reason or "")
+    assert result.status is Status.SKIPPED
+    assert "no open pull request" in (result.skip_reason or "")
 
 
 def test_a_sync_applies_verifies_and_notes_what_was_not_done(tmp_path, connections):
@@ -331,13 +348,16 @@ def test_a_refused_sync_comes_from_the_guards_own_error(tmp_path, connections):
     result = go(settings, connections)
     assert (result.status, result.exit_code) == (Status.REFUSED, 1)
     assert connections.novu_stand_in.synced == []
-    assert result.outputs()["success"] == "false" and result.outputs()["deleted"] == "1"
+    assert result.outputs()["success"] == "false"
+    assert result.outputs()["deleted"] == "1"
 
 
 def test_an_invalid_target_is_a_failure_before_any_client(tmp_path, connections):
     result = go(settings_for(tmp_path, event_name="push", event=push_event("main")), connections)
-    assert result.status is Status.FAILED and result.mode == ""
-    assert result.failure is not None and result.failure.title == "Novu secret key missing"
+    assert result.status is Status.FAILED
+    assert result.mode == ""
+    assert result.failure is not None
+    assert result.failure.title == "Novu secret key missing"
     assert connections.targets == []
 
 
@@ -346,4 +366,5 @@ def test_v1_workflows_the_bridge_serves_are_taken_over_with_a_warning(tmp_path, 
     connections.novu_stand_in.state = EnvironmentState(stored=(), listed=listed)
     result = go(preview_settings(tmp_path), connections)
     assert [n.kind for n in result.notes] == [NoteKind.TAKEOVER]
-    assert result.plan is not None and result.plan.findings == ()
+    assert result.plan is not None
+    assert result.plan.findings == ()

@@ -313,8 +313,8 @@ def test_a_preview_of_the_deployed_bridge_calls_its_differences_drift_not_change
 
     assert_golden("drift", summary)
     assert (
-        "Compared the deployed bridge at `https://dev.acme.dev/api/novu` with **Development** — not this pull request's code."
-        in summary
+        "Compared the deployed bridge at `https://dev.acme.dev/api/novu` with **Development** — not this "
+        "pull request's code." in summary
     )
     assert (
         "Drift between **Development** and its deployed bridge (not changes of this pull request)" in summary
@@ -331,8 +331,8 @@ def test_a_discover_file_preview_names_the_pull_requests_code_and_commit():
     summary = summary_of(context, Plan(workflows=(WorkflowChange("welcome", Change.CREATE),)), Status.PREVIEW)
 
     assert (
-        "Compared this pull request's code (discover-file `novu-discover.json`, commit 3f2a9c1) with **Production**."
-        in summary
+        "Compared this pull request's code (discover-file `novu-discover.json`, commit 3f2a9c1) with "
+        "**Production**." in summary
     )
 
 
@@ -356,7 +356,8 @@ def test_the_footer_links_the_commit_and_the_dashboard_and_names_the_action_and_
     footer = summary_of(PREVIEW, realistic_plan(), Status.PREVIEW).splitlines()[-1]
 
     assert footer == (
-        f"<sub>[commit 3f2a9c1]({PREVIEW.commit_url}) · [Novu Dashboard]({PREVIEW.dashboard_url}) · source `https://notify-git-welcome.acme.dev/api/novu` · "
+        f"<sub>[commit 3f2a9c1]({PREVIEW.commit_url}) · [Novu Dashboard]({PREVIEW.dashboard_url}) · source "
+        "`https://notify-git-welcome.acme.dev/api/novu` · "
         f"novu-sync-action {__version__}</sub>"
     )
 
@@ -365,7 +366,8 @@ def test_a_url_is_shown_as_code_without_a_zero_width_space_so_it_copies_whole():
     summary = summary_of(SYNC, realistic_plan(), Status.SYNCED)
 
     assert "`https://notify.acme.dev/api/novu`" in summary
-    assert "&#8203;//" not in summary and "\u200b" not in summary
+    assert "&#8203;//" not in summary
+    assert "\u200b" not in summary
 
 
 def test_a_list_member_removed_reads_as_a_member_not_a_string_value():

@@ -12,9 +12,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,27 +28,15 @@ ENTRYPOINT = ROOT / "entrypoint.py"
 
 
 def declared_inputs(action_yml: Path = ROOT / "action.yml") -> dict[str, str]:
-    """Every input of action.yml with the default the runner would give it (empty when none)."""
-    text = action_yml.read_text(encoding="utf-8")
-    block = text.split("\ninputs:\n", 1)[1].split("\noutputs:\n", 1)[0]
-    inputs: dict[str, str] = {}
-    current = None
-    lines = block.splitlines()
-    for index, line in enumerate(lines):
-        if match := re.fullmatch(r"  ([a-z0-9-]+):", line):
-            current = match.group(1)
-            inputs[current] = ""
-        elif current and (match := re.fullmatch(r"    default: (.*)", line)):
-            value = match.group(1)
-            if value == "|":
-                body = []
-                for follow in lines[index + 1 :]:
-                    if not follow.startswith("      "):
-                        break
-                    body.append(follow[6:])
-                value = "\n".join(body) + "\n"
-            inputs[current] = value.strip('"')
-    return inputs
+    """Every input of action.yml with the default the runner would give it: the declared default as text
+    (the runner evaluates ``${{ }}`` expressions; callers replace them), an empty string when none."""
+    from ruamel.yaml import YAML
+
+    document = YAML(typ="safe").load(action_yml.read_text(encoding="utf-8"))
+    return {
+        name: "" if spec.get("default") is None else str(spec["default"])
+        for name, spec in document["inputs"].items()
+    }
 
 
 def parse_output_file(text: str) -> dict[str, str]:
@@ -82,6 +72,8 @@ class ActionRun:
     stderr: str
     outputs: dict[str, str]
     summary: str
+    seconds: float = 0.0  # wall time of the process, start to exit
+    max_rss_kb: int = 0  # the process's peak resident memory
 
     @property
     def log(self) -> str:
@@ -152,19 +144,27 @@ def run_action(
         "GITHUB_STEP_SUMMARY": str(summary_path),
         **{f"INPUT_{name.upper()}": value for name, value in all_inputs.items()},
     }
-    completed = subprocess.run(
-        [sys.executable, str(ENTRYPOINT)],
-        env=env,
-        cwd=folder / "workspace",
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    return ActionRun(
-        returncode=completed.returncode,
-        stdout=completed.stdout,
-        stderr=completed.stderr,
-        outputs=parse_output_file(output_path.read_text(encoding="utf-8")),
-        summary=summary_path.read_text(encoding="utf-8"),
-    )
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, str(ENTRYPOINT)], env=env, cwd=folder / "workspace", stdout=stdout, stderr=stderr
+        )
+        watchdog = threading.Timer(180, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)  # wait4: this process's own peak memory
+        finally:
+            watchdog.cancel()
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        return ActionRun(
+            returncode=process.returncode,
+            stdout=stdout.read().decode("utf-8"),
+            stderr=stderr.read().decode("utf-8"),
+            outputs=parse_output_file(output_path.read_text(encoding="utf-8")),
+            summary=summary_path.read_text(encoding="utf-8"),
+            seconds=seconds,
+            max_rss_kb=usage.ru_maxrss,
+        )

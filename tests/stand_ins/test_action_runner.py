@@ -12,7 +12,8 @@ def test_every_input_is_declared_with_the_runner_default():
     assert inputs["github-token"] == "${{ github.token }}"
     assert inputs["secret-key"] == ""
     assert inputs["timeout"] == "30"
-    assert len(inputs) == 16
+    assert inputs["fail-on-refusal"] == "false"
+    assert inputs["discover-file"] == ""
 
 
 def test_output_file_parses_both_forms_like_the_runner():
