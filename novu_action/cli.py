@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from pydantic import ValidationError
 
@@ -59,8 +59,16 @@ class _Terminal:
         return text
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error exits 1, like any error: argparse's own 2 means "changes" to a CI script."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_FAILED, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="novu-sync",
         description="Preview (plan) or apply (sync) what a Novu Framework bridge would change in a Novu "
         "environment.",
