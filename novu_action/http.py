@@ -201,7 +201,7 @@ class HttpClient:
         self._clock = clock
         self._on_retry = on_retry
         self._environ = environ
-        self._pools: dict[str | None, urllib3.PoolManager] = {}
+        self._pools: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
 
     def request(
         self,
@@ -338,11 +338,13 @@ class HttpClient:
             response.release_conn()
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """One pool manager per proxy and scheme; certificates are loaded only for HTTPS (it takes a while)."""
         proxy = _proxy_for(url, self._environ)
-        pool = self._pools.get(proxy)
+        secure = url[:8].lower() == "https://" or bool(proxy and proxy[:8].lower() == "https://")
+        pool = self._pools.get((proxy, secure))
         if pool is None:
             try:
-                context = self._ssl_context()
+                context = self._ssl_context() if secure else None
             except (OSError, ssl.SSLError):
                 variable = next((name for name in _CA_BUNDLE_VARIABLES if self._environ.get(name)), "certifi")
                 raise TransportError(
@@ -353,7 +355,7 @@ class HttpClient:
                 ) from None
             options: dict[str, Any] = {"num_pools": 4, "maxsize": 4, "ssl_context": context}
             pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
-            self._pools[proxy] = pool
+            self._pools[(proxy, secure)] = pool
         return pool
 
     def _ssl_context(self) -> ssl.SSLContext:

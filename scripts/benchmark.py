@@ -1,156 +1,214 @@
-"""`make bench`: how fast the action is where users wait for it. Prints medians; asserts nothing.
+"""`make bench`: the action next to Novu's official CLI, where users wait for them. Prints medians and
+ratios; asserts nothing (speed is measured here, never in a timed test).
 
-- start-up: entrypoint.py for a run that skips (no network), as the container runs it;
-- plan and render: the pure core on 1,000 workflows changed every way (real discover shapes);
-- a whole sync and a whole preview against the real example bridge and the local stand-ins.
+Everything runs the way users run it: the action as the runner starts its container (entrypoint.py in a
+subprocess with INPUT_* variables, a real event file, real output files), the CLI as `npx novu sync`
+runs it (`novu` 2.20.1, installed by npm into scripts/bench). Both talk to the same local stand-ins: the
+real example bridge (@novu/framework, strict), the Novu Cloud emulator and the GitHub API stand-in.
+
+- skip: a run that skips (no network);
+- cold and warm start: start-up without any bytecode (the old image), as the image runs it
+  (precompiled, read-only) and warm (scripts/bench_startup.py);
+- sync: a whole sync of the example bridge into a fresh environment, the action and the CLI;
+- preview: a whole pull-request preview with its comment;
+- 1,000 workflows: a preview of a bridge serving 1,000 workflows of 8 steps (a 31 MB discover answer),
+  against an environment holding the same set, with the action's peak memory.
 """
 
 from __future__ import annotations
 
-import copy
+import hashlib
+import hmac
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from novu_action.plan import ListedWorkflow, build_plan
-from novu_action.render import ReportContext, Status, render_comment, render_summary
-from tests.conftest import example_bridge_workflows, pull_request_event, push_event
-from tests.stand_ins.action_runner import run_action
-from tests.stand_ins.bridge_process import running_bridge
+from scripts.bench_startup import measure_startup
+from tests.factories import pull_request_event, push_event
+from tests.stand_ins.action_runner import ActionRun, run_action
+from tests.stand_ins.bridge_process import RunningBridge, running_bridge
 from tests.stand_ins.github_api import GitHubApiStandIn
 from tests.stand_ins.novu_cloud import NovuCloudEmulator
 
-KEY = "sk_bench_development"
+KEY = "sk_bench_environment_key"
 TOKEN = "ghs_benchToken"  # noqa: S105 — a stand-in token for the local GitHub API
+CLI = ROOT / "scripts" / "bench" / "node_modules" / "novu" / "dist" / "src" / "index.js"
+LARGE_BRIDGE = ROOT / "scripts" / "bench" / "large_bridge.cjs"
 
 
-def median_seconds(action: Callable[[], object], *, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    max_rss_mb: float = 0.0
 
 
-def synthetic_environment(count: int) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """``count`` discovered workflows and a stored state where a third changed, a third is new, a
-    third unchanged, plus ``count // 10`` deletions."""
-    templates = list(example_bridge_workflows().values())
-    discovered, stored = [], []
-    for index in range(count):
-        workflow = copy.deepcopy(templates[index % len(templates)])
-        workflow["workflowId"] = f"{workflow['workflowId']}-{index:04d}"
-        discovered.append(workflow)
-        if index % 3 == 0:
-            continue
-        old = copy.deepcopy(workflow)
-        if index % 3 == 1:
-            old["tags"] = ["legacy"]
-            old["steps"] = list(reversed(old["steps"]))
-        stored.append(old)
-    stored += [{"workflowId": f"removed-{i:04d}", "steps": []} for i in range(count // 10)]
-    return discovered, stored
-
-
-def bench_core(count: int) -> None:
-    discovered, stored = synthetic_environment(count)
-    listed = [ListedWorkflow(str(w["workflowId"]), origin="external") for w in stored]
-
-    def plan() -> object:
-        return build_plan(
-            discovered=discovered,
-            stored=stored,
-            listed=listed,
-            allow_deletions=True,
-            environment="Production",
-        )
-
-    built = build_plan(
-        discovered=discovered, stored=stored, listed=listed, allow_deletions=True, environment="Production"
-    )
-    context = ReportContext(
-        mode="preview",
-        environment="Production",
-        report_id=None,
-        bridge_url="https://app.example.com/api/novu",
-        previewing_deployed_bridge=False,
-        base_branch="main",
-        commit_sha="ec26c3e57ca3a959ca5aad62de7213c562f8c821",
-        run_url="https://github.com/acme/notifications/actions/runs/1",
-    )
-
-    def render() -> tuple[str, str]:
-        comment = render_comment(context=context, plan=built, marker="<!-- novu-sync-action -->")
-        return comment, render_summary(context=context, plan=built, status=Status.PREVIEW)
-
-    comment, summary = render()
-    print(f"plan of {count} workflows:            {median_seconds(plan, repeat=5) * 1000:8.1f} ms")
-    print(
-        f"render comment + summary:          {median_seconds(render, repeat=5) * 1000:8.1f} ms"
-        f"  (comment {len(comment):,} chars, summary {len(summary.encode()):,} bytes)"
+def median(samples: list[Sample]) -> Sample:
+    return Sample(
+        seconds=statistics.median(s.seconds for s in samples),
+        max_rss_mb=statistics.median(s.max_rss_mb for s in samples),
     )
 
 
-def bench_runs() -> None:
-    github = GitHubApiStandIn(tokens={TOKEN: "github-actions[bot]"})
-    github_api_url = github.start()
-    github.add_pull_request("acme/notifications", 2)
-    with tempfile.TemporaryDirectory() as tmp, running_bridge(secret_key=KEY) as bridge:
-        folder = Path(tmp)
-        counter = iter(range(10_000))
+def measured(run: ActionRun) -> Sample:
+    if run.returncode != 0:
+        raise SystemExit(f"a benchmarked run failed:\n{run.log}")
+    return Sample(seconds=run.seconds, max_rss_mb=run.max_rss_kb / 1024)
 
-        def skip() -> object:
-            run = run_action(
-                folder=folder / f"skip{next(counter)}",
-                event_name="push",
-                event=push_event("feature/x"),
-                inputs={"secret-key": KEY},
-            )
-            assert run.returncode == 0, run.log
-            return run
 
-        print(f"start-up of a skipping run:        {median_seconds(skip, repeat=7) * 1000:8.1f} ms")
+@contextmanager
+def fresh_novu(environment: str) -> Iterator[NovuCloudEmulator]:
+    novu = NovuCloudEmulator()
+    novu.add_environment(environment, api_key=KEY)
+    novu.start()
+    try:
+        yield novu
+    finally:
+        novu.stop()
 
-        def against_fresh_novu(environment: str, **kwargs: Any) -> object:
-            novu = NovuCloudEmulator()
-            novu.add_environment(environment, api_key=KEY)
-            novu.start()
-            try:
-                inputs = {"secret-key": KEY, "bridge-url": bridge.url, "api-url": novu.base_url}
-                run = run_action(folder=folder / f"run{next(counter)}", inputs=inputs, **kwargs)
-            finally:
-                novu.stop()
-            assert run.returncode == 0, run.log
-            return run
 
-        def sync() -> object:
-            return against_fresh_novu("Development", event_name="push", event=push_event("dev"))
+def cli_sync(bridge: RunningBridge, novu: NovuCloudEmulator, home: Path) -> Sample:
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "ANALYTICS_ENABLED": "false"}
+    start = time.perf_counter()
+    completed = subprocess.run(  # noqa: S603 -- node and the pinned CLI
+        ["node", str(CLI), "sync", "-b", bridge.url, "-s", KEY, "-a", novu.base_url],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise SystemExit(f"the official CLI failed:\n{completed.stdout}{completed.stderr}")
+    return Sample(seconds=seconds)
 
-        print(f"a whole sync (4 workflows):        {median_seconds(sync, repeat=5) * 1000:8.1f} ms")
 
-        def preview() -> object:
-            return against_fresh_novu(
-                "Production",
-                event_name="pull_request",
-                event=pull_request_event(base="main", number=2),
-                github_api_url=github_api_url,
-                job_token=TOKEN,
-            )
+def discover(bridge: RunningBridge) -> list[dict[str, object]]:
+    """The bridge's workflows, fetched once with a signed request, to seed an environment with them."""
+    t = int(time.time() * 1000)
+    signature = hmac.new(KEY.encode(), f"{t}.{{}}".encode(), hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        f"{bridge.url}?action=discover", headers={"novu-signature": f"t={t},v1={signature}"}
+    )
+    with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 -- our own local bridge
+        workflows: list[dict[str, object]] = json.loads(answer.read())["workflows"]
+    return workflows
 
-        print(f"a whole preview with its comment:  {median_seconds(preview, repeat=5) * 1000:8.1f} ms")
-    github.stop()
+
+def repeat(action: Callable[[], Sample], times: int) -> Sample:
+    action()  # one warm-up, as a runner's second job would find the disk cache
+    return median([action() for _ in range(times)])
 
 
 def main() -> int:
-    bench_core(1000)
-    bench_runs()
+    if not CLI.exists():
+        print("The official CLI is not installed: run `make bench` (it runs npm ci in scripts/bench).")
+        return 1
+    rows: list[tuple[str, str]] = []
+    counter = iter(range(100_000))
+    github = GitHubApiStandIn(tokens={TOKEN: "github-actions[bot]"})
+    github.start()
+    github.add_pull_request("acme/notifications", 2)
+    with tempfile.TemporaryDirectory() as tmp, running_bridge(secret_key=KEY) as bridge:
+        folder = Path(tmp)
+
+        def skip() -> Sample:
+            inputs = {"secret-key": KEY}
+            return measured(
+                run_action(folder=folder / f"r{next(counter)}", event_name="push", event=push_event("x"), inputs=inputs)
+            )
+
+        def action_sync() -> Sample:
+            with fresh_novu("Development") as novu:
+                inputs = {"secret-key": KEY, "bridge-url": bridge.url, "api-url": novu.base_url}
+                return measured(
+                    run_action(
+                        folder=folder / f"r{next(counter)}", event_name="push", event=push_event("dev"), inputs=inputs
+                    )
+                )
+
+        def official_sync() -> Sample:
+            with fresh_novu("Development") as novu:
+                home = folder / f"h{next(counter)}"
+                home.mkdir()
+                return cli_sync(bridge, novu, home)
+
+        def preview() -> Sample:
+            with fresh_novu("Production") as novu:
+                inputs = {"secret-key": KEY, "bridge-url": bridge.url, "api-url": novu.base_url}
+                return measured(
+                    run_action(
+                        folder=folder / f"r{next(counter)}",
+                        event_name="pull_request",
+                        event=pull_request_event(base="main"),
+                        inputs=inputs,
+                        github_api_url=github.api_url,
+                        job_token=TOKEN,
+                    )
+                )
+
+        skipped = repeat(skip, 7)
+        startup = measure_startup(repeat=7)
+        ours, theirs = repeat(action_sync, 5), repeat(official_sync, 5)
+        previewed = repeat(preview, 5)
+        rows += [
+            ("a run that skips (no network)", f"{skipped.seconds * 1000:6.0f} ms"),
+            (
+                "start-up, cold (no bytecode) / as the image runs it / warm",
+                f"{startup.cold * 1000:.0f} / {startup.image * 1000:.0f} / {startup.warm * 1000:.0f} ms "
+                f"(image − warm: {(startup.image - startup.warm) * 1000:+.0f} ms)",
+            ),
+            ("a whole sync of the example bridge: the action", f"{ours.seconds * 1000:6.0f} ms"),
+            ("the same sync: the official CLI (novu 2.20.1)", f"{theirs.seconds * 1000:6.0f} ms"),
+            ("the action / the CLI", f"{ours.seconds / theirs.seconds:6.2f}×"),
+            ("a whole preview with its pull-request comment", f"{previewed.seconds * 1000:6.0f} ms"),
+        ]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_bridge(secret_key=KEY, script=LARGE_BRIDGE, startup_timeout=120) as large,
+    ):
+        workflows = discover(large)
+        size = len(json.dumps({"workflows": workflows, "agents": []}).encode()) / 1_000_000
+
+        def large_preview() -> Sample:
+            with fresh_novu("Production") as novu:
+                novu.seed_synced("Production", workflows, bridge_url=large.url)
+                inputs = {"secret-key": KEY, "bridge-url": large.url, "api-url": novu.base_url}
+                return measured(
+                    run_action(
+                        folder=Path(tmp) / f"r{next(counter)}",
+                        event_name="pull_request",
+                        event=pull_request_event(base="main"),
+                        inputs=inputs,
+                        github_api_url=github.api_url,
+                        job_token=TOKEN,
+                    )
+                )
+
+        big = repeat(large_preview, 3)
+        rows.append(
+            (
+                f"a preview of {len(workflows):,} workflows × 8 steps ({size:.0f} MB discover), Production the same",
+                f"{big.seconds:6.2f} s, peak {big.max_rss_mb:.0f} MB",
+            )
+        )
+    github.stop()
+    width = max(len(what) for what, _ in rows)
+    print("Medians on this machine (make bench):")
+    for what, value in rows:
+        print(f"  {what:<{width}}  {value}")
     return 0
 
 
