@@ -1,4 +1,4 @@
-"""The Novu Cloud emulator, checked against /work/shared/reference/novu-protocol.md and a real bridge.
+"""The Novu Cloud emulator, checked against docs/novu-protocol.md (Novu's source) and a real bridge.
 
 These tests keep the emulator honest independently of the action: plain `requests` calls, signatures
 computed here with hmac, expected texts taken from the reference (and the real bridge's captured bodies).
@@ -68,7 +68,7 @@ def signed_discover(bridge_url: str, secret: str) -> dict[str, Any]:
 
 
 def without_unknown_schema(discovered_workflow: dict[str, Any]) -> dict[str, Any]:
-    """What §4.4 says Novu stores as rawData."""
+    """What §6.3 says Novu stores as rawData."""
     raw = copy.deepcopy(discovered_workflow)
     for key in ("payload", "controls"):
         raw[key].pop("unknownSchema", None)
@@ -240,7 +240,7 @@ def scripted() -> Iterator[Callable[..., ScriptedBridge]]:
         bridge.close()
 
 
-# ---- §4.1 basics
+# ---- §4 basics, §5 environments
 
 
 @pytest.mark.parametrize(
@@ -300,7 +300,7 @@ def test_environments_me_identifies_the_keys_environment_without_its_keys(cloud:
         assert PROD_KEY not in response.text
 
 
-# ---- §4.2-§4.5 sync
+# ---- §6 sync
 
 
 def test_sync_stores_the_real_bridges_workflows_in_discover_order(
@@ -327,7 +327,8 @@ def test_sync_stores_the_real_bridges_workflows_in_discover_order(
     assert documents[2]["severity"] == "high"
     assert documents[0]["name"] == "welcome"
     assert documents[0]["description"] == ""
-    assert cloud.workflow_ids("Development") == BRIDGE_WORKFLOW_IDS
+    # The upserts run in parallel (§6.3): the response keeps discover order, the creation order is undefined.
+    assert sorted(cloud.workflow_ids("Development")) == sorted(BRIDGE_WORKFLOW_IDS)
     assert cloud.workflow_ids("Production") == []
     assert cloud.bridge_url("Development") == dev_bridge.url
     me = api(cloud, "GET", "/v1/environments/me").json()["data"]
@@ -337,7 +338,7 @@ def test_sync_stores_the_real_bridges_workflows_in_discover_order(
 def test_discover_request_is_signed_as_novu_signs_it(
     sleeps: list[float], scripted: Callable[..., ScriptedBridge]
 ) -> None:
-    """§2 test vector: secret test-secret-key at t=1700000000000 signs "<t>.{}" to 2254…f00d."""
+    """§3 test vector: secret test-secret-key at t=1700000000000 signs "<t>.{}" to 2254…f00d."""
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     emulator = NovuCloudEmulator(sleep=sleeps.append, clock=lambda: 1_700_000_000.0)
     emulator.add_environment("Development", api_key="test-secret-key")
@@ -367,12 +368,15 @@ def test_sync_replaces_an_action_already_in_the_bridge_url(
 def test_resync_updates_in_place_and_soft_deletes_what_the_bridge_dropped(
     cloud: NovuCloudEmulator, dev_bridge: RunningBridge, partial_bridge: RunningBridge
 ) -> None:
-    cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")
+    cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")  # v1, REGULAR
+    cloud.seed_dashboard_workflow("Development", name="New Dashboard")  # BRIDGE, origin novu-cloud
     cloud.seed_workflow("Development", workflow_id="retired-flow")  # an old Framework workflow
     cloud.seed_workflow("Development", workflow_id="pre-origin-flow", origin=None)  # synced before #6663
     first = {doc["rawData"]["workflowId"]: doc for doc in sync(cloud, dev_bridge.url).json()["data"]}
 
-    assert cloud.workflow_ids("Development") == ["made-in-dashboard", *BRIDGE_WORKFLOW_IDS]
+    assert sorted(cloud.workflow_ids("Development")) == sorted(
+        ["made-in-dashboard", "new-dashboard", *BRIDGE_WORKFLOW_IDS]
+    )
 
     second = sync(cloud, partial_bridge.url)
 
@@ -383,31 +387,40 @@ def test_resync_updates_in_place_and_soft_deletes_what_the_bridge_dropped(
         before = first[doc["rawData"]["workflowId"]]
         assert (doc["_id"], doc["createdAt"]) == (before["_id"], before["createdAt"])
         assert [s["_id"] for s in doc["steps"]] == [s["_id"] for s in before["steps"]]
-    assert cloud.workflow_ids("Development") == ["made-in-dashboard", "welcome", "sms-alert"]
-    listed = api(cloud, "GET", "/v2/workflows").json()["data"]
-    assert sorted(w["workflowId"] for w in listed["workflows"]) == [
+    assert sorted(cloud.workflow_ids("Development")) == [
         "made-in-dashboard",
+        "new-dashboard",
         "sms-alert",
         "welcome",
     ]
-    assert listed["totalCount"] == 3
+    listed = api(cloud, "GET", "/v2/workflows").json()["data"]
+    assert sorted(w["workflowId"] for w in listed["workflows"]) == [
+        "made-in-dashboard",
+        "new-dashboard",
+        "sms-alert",
+        "welcome",
+    ]
+    assert listed["totalCount"] == 4
     current = api(cloud, "POST", "/v1/bridge/diff", body={"bridgeUrl": partial_bridge.url}).json()["data"][
         "current"
     ]
-    assert [raw["workflowId"] for raw in current["workflows"]] == ["welcome", "sms-alert"]
+    # The never-edited Dashboard workflow is BRIDGE too: its rawData is null (§7).
+    assert sorted(raw["workflowId"] for raw in current["workflows"] if raw) == ["sms-alert", "welcome"]
+    assert current["workflows"].count(None) == 1
 
 
 def test_sync_of_a_bridge_without_workflows_deletes_every_framework_workflow(
     cloud: NovuCloudEmulator, dev_bridge: RunningBridge, empty_bridge: RunningBridge
 ) -> None:
     cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")
+    cloud.seed_dashboard_workflow("Development", name="New Dashboard")
     sync(cloud, dev_bridge.url)
 
     response = sync(cloud, empty_bridge.url)
 
     assert response.status_code == 201
     assert response.json() == {"data": []}
-    assert cloud.workflow_ids("Development") == ["made-in-dashboard"]
+    assert cloud.workflow_ids("Development") == ["made-in-dashboard", "new-dashboard"]
     assert cloud.bridge_url("Development") == empty_bridge.url
 
 
@@ -442,7 +455,7 @@ def test_a_workflow_without_origin_is_not_a_dashboard_clash(
 
     assert response.status_code == 201
     assert response.json()["data"][0]["_id"] == seeded["_id"]
-    assert cloud.workflow_ids("Development") == BRIDGE_WORKFLOW_IDS
+    assert sorted(cloud.workflow_ids("Development")) == sorted(BRIDGE_WORKFLOW_IDS)
 
 
 def test_bridge_running_with_another_environments_key_gives_the_bridges_mismatch_message(
@@ -579,7 +592,7 @@ def test_sync_rejects_a_bridge_url_that_is_not_http(cloud: NovuCloudEmulator) ->
     assert "bridgeUrl" in missing.json()["cause"]
 
 
-# ---- §4.6 diff
+# ---- §7 diff
 
 
 def test_diff_before_the_first_sync_is_bridge_url_not_found(cloud: NovuCloudEmulator) -> None:
@@ -602,7 +615,8 @@ def test_diff_after_sync_returns_raw_data_without_unknown_schema(
     data = response.json()["data"]
     assert data["new"] == request_body
     assert data["current"]["bridgeUrl"] == dev_bridge.url
-    assert data["current"]["workflows"] == [without_unknown_schema(w) for w in dev_discover["workflows"]]
+    by_id = {raw["workflowId"]: raw for raw in data["current"]["workflows"]}  # a v1 workflow has no rawData
+    assert by_id == {w["workflowId"]: without_unknown_schema(w) for w in dev_discover["workflows"]}
     for raw in data["current"]["workflows"]:
         assert "unknownSchema" not in raw["payload"]
         assert "unknownSchema" not in raw["controls"]
@@ -619,7 +633,7 @@ def test_diff_reads_stored_state_and_never_calls_the_bridge(
     assert len(bridge.received) == 1
 
 
-# ---- §4.7 validate
+# ---- §8 validate
 
 
 def test_validate_reports_a_reachable_bridge_as_valid(
@@ -631,17 +645,24 @@ def test_validate_reports_a_reachable_bridge_as_valid(
     assert response.json() == {"data": {"isValid": True}}
 
 
-def test_validate_health_check_is_unsigned(
-    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+def test_validate_health_check_is_signed_like_every_bridge_request(
+    sleeps: list[float], scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    """ExecuteBridgeRequest signs every request, health-check included (§3, §8)."""
     bridge = scripted(Answer(200, (FIXTURES / "health.json").read_bytes()))
+    emulator = NovuCloudEmulator(sleep=sleeps.append, clock=lambda: 1_700_000_000.0)
+    emulator.add_environment("Development", api_key="test-secret-key")
+    with emulator:
+        answer = api(
+            emulator, "POST", "/v1/bridge/validate", key="test-secret-key", body={"bridgeUrl": bridge.url}
+        )
 
-    assert api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": bridge.url}).json() == {
-        "data": {"isValid": True}
-    }
+    assert answer.json() == {"data": {"isValid": True}}
     [(path, headers)] = bridge.received
     assert path == "/api/novu?action=health-check"
-    assert "novu-signature" not in headers
+    assert headers["novu-signature"] == (
+        "t=1700000000000,v1=2254412395c724a8c0af3c5d2c3ff787d8aa6b9c0b8c5cedd111e7e41444f00d"
+    )
 
 
 def test_validate_reports_an_unreachable_bridge_as_invalid_with_the_reason(cloud: NovuCloudEmulator) -> None:
@@ -681,19 +702,21 @@ def test_a_bridge_cloud_cannot_reach_fails_validate_and_sync_alike(
     assert sync(cloud, dev_bridge.url).status_code == 201
 
 
-# ---- §4.8 v2 list
+# ---- §9 v2 list
 
 
 def test_v2_list_pages_through_every_workflow_with_a_total_count(
-    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+    sleeps: list[float], dev_bridge: RunningBridge
 ) -> None:
-    for number in range(7):
-        cloud.seed_workflow("Development", workflow_id=f"dashboard-{number}", origin="novu-cloud")
-    sync(cloud, dev_bridge.url)
+    """With ties in a stable order (not what MongoDB promises, see the tie tests below) offsets add up."""
+    with new_cloud(sleeps, shuffle_ties=False) as cloud:
+        for number in range(7):
+            cloud.seed_dashboard_workflow("Development", name=f"Dashboard {number}")
+        sync(cloud, dev_bridge.url)
 
-    pages = [
-        api(cloud, "GET", f"/v2/workflows?limit=4&offset={offset}").json()["data"] for offset in (0, 4, 8)
-    ]
+        pages = [
+            api(cloud, "GET", f"/v2/workflows?limit=4&offset={offset}").json()["data"] for offset in (0, 4, 8)
+        ]
 
     assert [len(page["workflows"]) for page in pages] == [4, 4, 3]
     assert {page["totalCount"] for page in pages} == {11}
@@ -731,12 +754,13 @@ def test_v2_list_defaults_to_50_and_caps_the_limit_at_100(cloud: NovuCloudEmulat
     assert len(last["workflows"]) == 20
 
 
-# ---- §4.9 idempotency
+# ---- §11 idempotency
 
 
 def test_idempotent_replay_returns_the_cached_answer_without_calling_the_bridge_again(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     key = {"Idempotency-Key": "run-1-attempt-1-development"}
 
@@ -756,6 +780,7 @@ def test_idempotent_replay_returns_the_cached_answer_without_calling_the_bridge_
 def test_idempotent_replay_repeats_a_cached_error(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(json_answer(401, {"message": MISMATCH_MESSAGE, "code": "SignatureMismatchError"}))
     key = {"Idempotency-Key": "k-error"}
 
@@ -771,6 +796,7 @@ def test_idempotent_replay_repeats_a_cached_error(
 def test_same_key_with_another_body_is_422(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     sync(cloud, bridge.url, headers={"Idempotency-Key": "k-body"})
 
@@ -788,6 +814,7 @@ def test_same_key_with_another_body_is_422(
 def test_same_key_while_the_first_request_is_in_flight_is_409_retry_after_1(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     release = threading.Event()
     bridge = scripted(Answer(200, DISCOVER_FIXTURE), hold=release)
     results: list[requests.Response] = []
@@ -816,6 +843,7 @@ def test_same_key_while_the_first_request_is_in_flight_is_409_retry_after_1(
 def test_idempotency_key_longer_than_255_characters_is_400(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     too_long = "k" * 256
 
@@ -836,6 +864,7 @@ def test_idempotency_keys_are_scoped_to_the_organisation_not_the_environment(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
     """Why a key must name the environment: the same key and body under the Production key is a replay."""
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     sync(cloud, bridge.url, key=DEV_KEY, headers={"Idempotency-Key": "run-1"})
 
@@ -852,6 +881,7 @@ def test_idempotency_keys_are_scoped_to_the_organisation_not_the_environment(
 def test_injected_503s_come_first_and_are_recorded(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     cloud.fail_next("POST", "/v1/bridge/sync", status=503, times=2)
 
@@ -898,20 +928,79 @@ def test_removed_endpoint_answers_404_as_if_the_api_lacked_it(
     assert api(cloud, "GET", "/v2/workflows").status_code == 200
 
 
-def test_agent_bridge_url_is_set_and_recorded(cloud: NovuCloudEmulator) -> None:
+def test_agents_answer_a_bare_404_while_the_organisation_lacks_conversational_agents(
+    cloud: NovuCloudEmulator,
+) -> None:
+    """AgentConversationEnabledGuard throws `new NotFoundException()`: no `error`, no agent name (§12)."""
+    cloud.add_agent("Development", "support-bot")
+
+    response = api(cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "https://a.example/api"})
+
+    body = assert_nest_error(response, status=404, message="Not Found", path="/v1/agents/support-bot/bridge")
+    assert "error" not in body
+    assert cloud.agent_bridge_urls("Development") == {}
+
+
+def test_agent_bridge_url_is_set_on_an_existing_agent(cloud: NovuCloudEmulator) -> None:
+    cloud.set_conversational_agents(True)
+    agent_id = cloud.add_agent("Development", "support-bot", name="Support bot")
+
     response = api(
         cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "https://app.example.com/api/novu"}
     )
-    invalid = api(cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "nope"})
 
     assert response.status_code == 200
-    assert response.json()["data"]["agentId"] == "support-bot"
+    agent = response.json()["data"]
+    assert agent["_id"] == agent_id
+    assert (agent["identifier"], agent["name"], agent["active"]) == ("support-bot", "Support bot", True)
+    assert agent["bridgeUrl"] == "https://app.example.com/api/novu"
+    assert {"_environmentId", "_organizationId", "createdAt", "updatedAt"} <= set(agent)
     assert cloud.agent_bridge_urls("Development") == {"support-bot": "https://app.example.com/api/novu"}
-    assert invalid.status_code == 422
-    [recorded, _] = cloud.requests_to("PUT", "/v1/agents/")
+    assert cloud.agent_bridge_urls("Production") == {}
+    [recorded] = cloud.requests_to("PUT", "/v1/agents/")
     assert recorded.body == {"bridgeUrl": "https://app.example.com/api/novu"}
     assert recorded.headers["authorization"] == f"ApiKey {DEV_KEY}"
-    assert json.loads(recorded.raw_body) == recorded.body
+
+
+def test_agent_that_does_not_exist_is_404_with_its_identifier(cloud: NovuCloudEmulator) -> None:
+    cloud.set_conversational_agents(True)
+
+    response = api(cloud, "PUT", "/v1/agents/ghost/bridge", body={"bridgeUrl": "https://app.example.com/x"})
+
+    body = assert_nest_error(
+        response,
+        status=404,
+        message='Agent with identifier "ghost" was not found.',
+        path="/v1/agents/ghost/bridge",
+    )
+    assert body["error"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "status", "message"),
+    [
+        (DEV_KEY, {"bridgeUrl": "not a url"}, 422, "Validation Error"),
+        (DEV_KEY, {}, 400, "At least one field must be provided."),
+        (
+            PROD_KEY,
+            {"devBridgeUrl": "https://x.example/api"},
+            403,
+            "Dev bridge settings cannot be modified in production environments.",
+        ),
+    ],
+)
+def test_agent_bridge_update_refusals(
+    cloud: NovuCloudEmulator, key: str, body: dict[str, Any], status: int, message: str
+) -> None:
+    cloud.set_conversational_agents(True)
+    cloud.add_agent("Development", "support-bot")
+    cloud.add_agent("Production", "support-bot")
+
+    response = api(cloud, "PUT", "/v1/agents/support-bot/bridge", key=key, body=body)
+
+    assert response.status_code == status
+    assert response.json()["message"] == message
+    assert cloud.agent_bridge_urls("Development") == cloud.agent_bridge_urls("Production") == {}
 
 
 def test_command_line_prints_the_url_and_writes_state_without_keys(tmp_path: Path) -> None:
