@@ -1205,8 +1205,8 @@ class NovuCloudEmulator:
             env.bridge_url = bridge_url
             env.updated_at = now
             response = _Response(201, {"data": copy.deepcopy(persisted)})
-        if fault is not None and fault.stage == "after":
-            raise _internal_server_error()
+        if fault is not None and fault.stage == "after" and not fault.from_gateway:
+            raise _internal_server_error()  # Novu's own failure after applying, e.g. in updateBridgeUrl
         if fault is not None and fault.delay > 0:
             self._stopping.wait(fault.delay)  # applied, answering late: the request is still in flight
         return response

@@ -38,6 +38,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DISCOVER_FIXTURE = (FIXTURES / "discover.json").read_bytes()
 MISMATCH_MESSAGE = json.loads((FIXTURES / "signature-mismatch.json").read_text())["body"]["message"]
 BRIDGE_WORKFLOW_IDS = ["welcome", "digest-comments", "sms-alert", "invoice-paid"]
+FIXTURE_WORKFLOW_IDS = ["digest-comments", "sms-alert", "welcome"]  # discover.json, sorted
 
 
 def unreachable_message(url: str) -> str:
@@ -1065,3 +1066,455 @@ def test_seed_synced_stores_what_a_sync_would_store():
     assert current["bridgeUrl"] == "https://b.example.com/api/novu"
     assert [w["workflowId"] for w in current["workflows"]] == [w["workflowId"] for w in served]
     assert all("unknownSchema" not in w["payload"] for w in current["workflows"])
+
+
+# ---- §10 Dashboard and v1 workflows, §9 computed origins
+
+
+def test_new_dashboard_workflows_are_bridge_type_with_null_raw_data_until_edited(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    untouched = cloud.seed_dashboard_workflow("Development", name="Order Shipped")
+    edited = cloud.seed_dashboard_workflow(
+        "Development", name="Password reset", step_types=("email", "sms"), edited=True
+    )
+    cloud.seed_v1_workflow("Development", workflow_id="legacy-v1")
+    sync(cloud, dev_bridge.url)
+
+    docs = {doc["triggers"][0]["identifier"]: doc for doc in cloud.workflows("Development")}
+    current = api(cloud, "POST", "/v1/bridge/diff", body={}).json()["data"]["current"]["workflows"]
+
+    assert (untouched, edited) == ("order-shipped", "password-reset")
+    assert (docs[untouched]["type"], docs[untouched]["origin"]) == ("BRIDGE", "novu-cloud")
+    assert "rawData" not in docs[untouched]
+    assert docs["legacy-v1"]["type"] == "REGULAR"
+    assert "origin" not in docs["legacy-v1"]
+    assert len(current) == 6  # 4 framework + 2 Dashboard; the REGULAR one is not BRIDGE/ECHO
+    assert current.count(None) == 1
+    [dashboard_body] = [raw for raw in current if raw and "steps" in raw and "stepId" not in raw["steps"][0]]
+    assert dashboard_body["workflowId"] == "password-reset"
+    assert dashboard_body["name"] == "Password reset"
+    assert [step["type"] for step in dashboard_body["steps"]] == ["email", "sms"]
+    assert all({"_id", "name", "type", "controlValues"} == set(step) for step in dashboard_body["steps"])
+    assert "payload" not in dashboard_body
+
+
+@pytest.mark.parametrize(
+    ("seed", "origin"),
+    [
+        (lambda c: c.seed_workflow("Development", workflow_id="wf"), "external"),
+        (lambda c: c.seed_workflow("Development", workflow_id="wf", origin=None), "external"),
+        (lambda c: c.seed_dashboard_workflow("Development", name="wf"), "novu-cloud"),
+        (lambda c: c.seed_v1_workflow("Development", workflow_id="wf"), "novu-cloud-v1"),
+        (
+            lambda c: c.seed_v1_workflow("Development", workflow_id="wf", stored_origin="novu-cloud"),
+            "novu-cloud-v1",
+        ),
+        (lambda c: c.seed_v1_workflow("Development", workflow_id="wf", stored_type=None), "novu-cloud-v1"),
+    ],
+    ids=["external", "framework-before-origins", "dashboard", "v1", "v1-with-origin", "v1-without-type"],
+)
+def test_v2_list_computes_the_origin_as_novu_does(
+    cloud: NovuCloudEmulator, seed: Callable[[NovuCloudEmulator], Any], origin: str
+) -> None:
+    seed(cloud)
+
+    [item] = api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"]
+
+    assert item["origin"] == origin
+
+
+def test_v2_list_item_has_the_fields_of_novus_list_dto(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    """The newest toMinifiedWorkflowDto; tests/contract validates the same with @novu/api's own schema."""
+    sync(cloud, dev_bridge.url)
+    cloud.seed_dashboard_workflow("Development", name="Order Shipped", step_types=("in_app", "email"))
+
+    listed = {w["workflowId"]: w for w in api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"]}
+
+    welcome, dashboard = listed["welcome"], listed["order-shipped"]
+    for item in listed.values():
+        assert {"_id", "workflowId", "slug", "name", "origin", "updatedAt", "createdAt", "status"} <= set(
+            item
+        )
+        assert item["lastPublishedAt"] == ""
+        assert item["isTranslationEnabled"] is False
+        assert item["stepTypeOverviews"] == [step["type"] for step in item["steps"]]
+    assert welcome["slug"].startswith("welcome_wf_")
+    assert [step["type"] for step in welcome["steps"]] == ["in_app", "email"]
+    assert welcome["steps"][0]["slug"].startswith("welcome-inbox_st_")
+    assert dashboard["slug"].startswith("order-shipped_wf_")
+    assert [step["type"] for step in dashboard["steps"]] == ["in_app", "email"]
+
+
+def test_sync_takes_over_a_v1_workflow_without_a_stored_origin(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, partial_bridge: RunningBridge
+) -> None:
+    cloud.seed_v1_workflow("Development", workflow_id="welcome")
+    [before] = cloud.workflows("Development")
+
+    response = sync(cloud, dev_bridge.url)
+
+    assert response.status_code == 201
+    [after] = [doc for doc in cloud.workflows("Development") if doc["triggers"][0]["identifier"] == "welcome"]
+    assert after["_id"] == before["_id"]
+    assert (after["type"], after["rawData"]["workflowId"]) == ("BRIDGE", "welcome")
+    assert "origin" not in after  # the update command sets no origin
+    listed = {
+        w["workflowId"]: w["origin"] for w in api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"]
+    }
+    assert listed["welcome"] == "external"
+    # Taken over, it is a Framework workflow: a bridge that drops it deletes it.
+    cloud.seed_v1_workflow("Development", workflow_id="legacy-v1")
+    sync(cloud, f"{partial_bridge.url}")
+    assert sorted(cloud.workflow_ids("Development")) == ["legacy-v1", "sms-alert", "welcome"]
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        lambda c: c.seed_dashboard_workflow("Development", name="sms-alert"),
+        lambda c: c.seed_v1_workflow("Development", workflow_id="sms-alert", stored_origin="novu-cloud"),
+        lambda c: c.seed_v1_workflow("Development", workflow_id="sms-alert", stored_origin="novu-cloud-v1"),
+    ],
+    ids=["new-dashboard", "v1-with-novu-cloud", "v1-with-novu-cloud-v1"],
+)
+def test_a_stored_origin_other_than_external_is_a_clash(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, seed: Callable[[NovuCloudEmulator], Any]
+) -> None:
+    seed(cloud)
+    before = cloud.workflows("Development")
+
+    response = sync(cloud, dev_bridge.url)
+
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Workflow sms-alert was already created in Dashboard. Please use another workflowId."
+    )
+    assert cloud.workflows("Development") == before
+
+
+def test_parallel_upserts_have_no_defined_order_but_the_answer_keeps_discover_order(
+    sleeps: list[float], dev_bridge: RunningBridge
+) -> None:
+    orders = set()
+    for seed in range(6):
+        with new_cloud(sleeps, seed=seed) as cloud:
+            answer = sync(cloud, dev_bridge.url).json()["data"]
+            assert [doc["triggers"][0]["identifier"] for doc in answer] == BRIDGE_WORKFLOW_IDS
+            orders.add(tuple(cloud.workflow_ids("Development")))
+
+    assert len(orders) > 1
+
+
+# ---- §9 paging: ties on createdAt, old self-hosted
+
+
+def _seed_tied(cloud: NovuCloudEmulator, count: int) -> None:
+    for number in range(count):
+        cloud.seed_v1_workflow(
+            "Development", workflow_id=f"wf-{number:02d}", created_at="2026-01-01T00:00:00.000Z"
+        )
+
+
+def test_equal_created_at_come_back_in_a_new_order_on_every_request(cloud: NovuCloudEmulator) -> None:
+    _seed_tied(cloud, 30)
+
+    orders = {
+        tuple(w["workflowId"] for w in api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"])
+        for _ in range(3)
+    }
+
+    assert len(orders) == 3
+
+
+def test_offset_paging_over_ties_repeats_and_skips_so_clients_must_deduplicate(
+    cloud: NovuCloudEmulator,
+) -> None:
+    _seed_tied(cloud, 30)
+
+    pages = [
+        api(cloud, "GET", f"/v2/workflows?limit=10&offset={offset}").json()["data"] for offset in (0, 10, 20)
+    ]
+
+    listed = [item for page in pages for item in page["workflows"]]
+    unique = {item["_id"] for item in listed}
+    assert len(listed) == pages[0]["totalCount"] == 30
+    assert len(unique) < 30  # duplicates, and as many skips: only totalCount tells
+    assert len(unique) < pages[0]["totalCount"]
+
+
+def test_stable_ties_when_asked(sleeps: list[float]) -> None:
+    with new_cloud(sleeps, shuffle_ties=False) as cloud:
+        _seed_tied(cloud, 30)
+        pages = [api(cloud, "GET", f"/v2/workflows?limit=10&offset={o}").json()["data"] for o in (0, 10, 20)]
+
+    assert len({item["_id"] for page in pages for item in page["workflows"]}) == 30
+
+
+def test_old_self_hosted_api_refuses_api_keys_on_the_v2_list(sleeps: list[float]) -> None:
+    with new_cloud(sleeps, v2_workflows_external=False) as cloud:
+        refused = api(cloud, "GET", "/v2/workflows?limit=100&offset=0")
+        wrong_key = api(cloud, "GET", "/v2/workflows", key="not-a-key")
+        me = api(cloud, "GET", "/v1/environments/me")
+
+    body = assert_nest_error(
+        refused, status=401, message="API endpoint not available", path="/v2/workflows?limit=100&offset=0"
+    )
+    assert body["error"] == "Unauthorized"
+    assert wrong_key.json()["message"] == "API endpoint not available"  # checked before the key
+    assert me.status_code == 200
+
+
+# ---- §5 environments list
+
+
+def test_environment_list_shows_only_the_callers_key(cloud: NovuCloudEmulator) -> None:
+    response = api(cloud, "GET", "/v1/environments", key=DEV_KEY)
+
+    assert response.status_code == 200
+    development, production = response.json()["data"]
+    assert (development["name"], production["name"]) == ("Development", "Production")
+    assert [key["key"] for key in development["apiKeys"]] == [DEV_KEY]
+    assert production["apiKeys"] == []
+    assert development["type"] == production["type"] == "dev"  # IS_NEW_CHANGE_MECHANISM_ENABLED off
+    assert development["slug"].startswith("dev_env_")
+    assert production["slug"].startswith("prod_env_")
+    assert production["_parentId"] == development["_id"]
+
+
+# ---- §11 idempotency is off unless the organisation's flag is on
+
+
+def test_without_the_flag_an_idempotency_key_is_ignored_and_a_resent_sync_runs_again(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    key = {"Idempotency-Key": "k" * 300}
+
+    first = sync(cloud, bridge.url, headers=key)
+    second = sync(cloud, bridge.url, headers=key)
+
+    assert first.status_code == second.status_code == 201
+    assert "Idempotency-Key" not in second.headers
+    assert "Idempotency-Replay" not in second.headers
+    assert len(bridge.received) == 2
+
+
+def test_a_cached_5xx_replays_as_internal_server_error(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    """idempotency-http-error.ts restores a cached 5xx as InternalServerErrorException (§11)."""
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("before")
+    key = {"Idempotency-Key": "k-500"}
+
+    first = sync(cloud, bridge.url, headers=key)
+    replay = sync(cloud, bridge.url, headers=key)
+
+    assert first.status_code == replay.status_code == 500
+    assert (
+        first.json()["message"] == "Internal server error, contact support and provide them with the errorId"
+    )
+    assert replay.json()["message"] == {"message": "Internal Server Error", "statusCode": 500}
+    assert replay.json()["errorId"] != first.json()["errorId"]
+    assert replay.headers["Idempotency-Replay"] == "true"
+    assert bridge.received == []
+    assert cloud.workflows("Development") == []
+
+
+def test_a_rate_limited_request_is_not_cached(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    """The throttler answers before the idempotency interceptor runs (§11)."""
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next("POST", "/v1/bridge/sync", status=429)
+    key = {"Idempotency-Key": "k-429"}
+
+    limited = sync(cloud, bridge.url, headers=key)
+    retried = sync(cloud, bridge.url, headers=key)
+
+    assert (limited.status_code, retried.status_code) == (429, 201)
+    assert "Idempotency-Replay" not in retried.headers
+
+
+# ---- §6.5 slow, failed and partial syncs
+
+
+def test_a_sync_slower_than_the_client_is_still_applied_and_in_flight(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.delay_next_sync(1.5)
+    headers = {"Authorization": f"ApiKey {DEV_KEY}", "Idempotency-Key": "k-slow"}
+    url = cloud.base_url + "/v1/bridge/sync"
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=0.5)
+    in_flight = requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=5)
+    time.sleep(1.2)
+    replay = requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=5)
+
+    assert sorted(cloud.workflow_ids("Development")) == FIXTURE_WORKFLOW_IDS
+    assert (in_flight.status_code, in_flight.headers["Retry-After"]) == (409, "1")
+    assert (replay.status_code, replay.headers["Idempotency-Replay"]) == (201, "true")
+    assert len(bridge.received) == 1
+
+
+def test_a_sync_whose_answer_is_lost_is_applied_all_the_same(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.delay_next_sync(0, answer=False)
+
+    with pytest.raises(requests.ConnectionError):
+        sync(cloud, bridge.url)
+
+    assert sorted(cloud.workflow_ids("Development")) == FIXTURE_WORKFLOW_IDS
+    assert cloud.bridge_url("Development") == bridge.url
+
+
+def test_a_sync_failing_before_it_applies_changes_nothing(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("before")
+    cloud.fail_next_sync("before", status=502)
+
+    own = sync(cloud, bridge.url)
+    gateway = sync(cloud, bridge.url, key="not-even-checked")
+
+    assert own.status_code == 500
+    assert own.json()["errorId"]
+    assert gateway.status_code == 502
+    assert bridge.received == []
+    assert cloud.workflows("Development") == []
+    assert cloud.bridge_url("Development") is None
+
+
+def test_a_sync_failing_after_it_applied_has_changed_everything(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    cloud.seed_workflow("Development", workflow_id="retired-flow")
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("after")
+
+    response = sync(cloud, bridge.url)
+
+    assert response.status_code == 500
+    assert sorted(cloud.workflow_ids("Development")) == ["digest-comments", "sms-alert", "welcome"]
+    assert cloud.bridge_url("Development") == bridge.url
+
+
+def test_a_gateway_5xx_after_the_sync_hides_a_success_that_idempotency_replays(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("after", status=504)
+    key = {"Idempotency-Key": "k-504"}
+
+    timed_out = sync(cloud, bridge.url, headers=key)
+    retried = sync(cloud, bridge.url, headers=key)
+
+    assert timed_out.status_code == 504
+    assert (retried.status_code, retried.headers["Idempotency-Replay"]) == (201, "true")
+    assert len(retried.json()["data"]) == 3
+    assert len(bridge.received) == 1
+
+
+def test_a_sync_stopping_halfway_stores_some_upserts_and_deletes_nothing(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    cloud.seed_workflow(
+        "Development", workflow_id="retired-flow", synced_from="https://old.example.com/api/novu"
+    )
+    cloud.fail_next_sync("halfway")
+
+    response = sync(cloud, dev_bridge.url)
+
+    assert response.status_code == 500
+    held = cloud.workflow_ids("Development")
+    assert "retired-flow" in held
+    assert len(set(held) & set(BRIDGE_WORKFLOW_IDS)) == 2
+    assert cloud.bridge_url("Development") == "https://old.example.com/api/novu"
+    assert sync(cloud, dev_bridge.url).status_code == 201
+    assert sorted(cloud.workflow_ids("Development")) == sorted(BRIDGE_WORKFLOW_IDS)
+
+
+# ---- §3.3 bridge signing secret
+
+
+def test_a_bridge_signing_secret_signs_novus_bridge_calls_instead_of_the_api_key(
+    sleeps: list[float], scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, (FIXTURES / "health.json").read_bytes()), Answer(200, DISCOVER_FIXTURE))
+    emulator = NovuCloudEmulator(sleep=sleeps.append, clock=lambda: 1_700_000_000.0)
+    emulator.add_environment("Development", api_key="sk_api_key", bridge_signing_secret="test-secret-key")
+    with emulator:
+        api(emulator, "POST", "/v1/bridge/validate", key="sk_api_key", body={"bridgeUrl": bridge.url})
+        sync(emulator, bridge.url, key="sk_api_key")
+
+    expected = "t=1700000000000,v1=2254412395c724a8c0af3c5d2c3ff787d8aa6b9c0b8c5cedd111e7e41444f00d"
+    assert [headers["novu-signature"] for _, headers in bridge.received] == [expected, expected]
+
+
+def test_a_real_bridge_keyed_with_the_signing_secret_accepts_the_sync_but_not_a_key_signed_discover(
+    sleeps: list[float], prod_keyed_bridge: RunningBridge
+) -> None:
+    """The bridge holds PROD_KEY as NOVU_SECRET_KEY; here that is Development's signing secret."""
+    emulator = NovuCloudEmulator(sleep=sleeps.append)
+    emulator.add_environment("Development", api_key=DEV_KEY, bridge_signing_secret=PROD_KEY)
+    with emulator:
+        response = sync(emulator, prod_keyed_bridge.url)
+        emulator.set_bridge_signing_secret("Development", None)
+        fallback = sync(emulator, prod_keyed_bridge.url)
+
+    assert response.status_code == 201, response.text
+    assert fallback.status_code == 400
+    assert fallback.json()["message"] == MISMATCH_MESSAGE
+
+
+# ---- §13 SSRF policy
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://localhost:4000/api/novu", 'Requests to "localhost" are not allowed.'),
+        (
+            "http://127.0.0.1:4000/api/novu",
+            "Requests to private or reserved IP addresses are not allowed (resolved: 127.0.0.1).",
+        ),
+        (
+            "http://10.1.2.3/api/novu",
+            "Requests to private or reserved IP addresses are not allowed (resolved: 10.1.2.3).",
+        ),
+        ("https://user:pass@bridge.example.com/api/novu", "URLs with embedded credentials are not allowed."),
+    ],
+)
+def test_ssrf_policy_refuses_sync_with_400_and_validate_as_invalid(
+    sleeps: list[float], url: str, message: str
+) -> None:
+    with new_cloud(sleeps, ssrf_policy=True) as cloud:
+        synced = sync(cloud, url)
+        validated = api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": url})
+        cloud.set_conversational_agents(True)
+        cloud.add_agent("Development", "bot")
+        agent = api(cloud, "PUT", "/v1/agents/bot/bridge", body={"bridgeUrl": url})
+
+    assert_nest_error(synced, status=400, message=message, path="/v1/bridge/sync?source=githubAction")
+    assert validated.status_code == 201
+    assert validated.json() == {"data": {"isValid": False, "error": message}}
+    assert (agent.status_code, agent.json()["message"]) == (400, f"bridgeUrl: {message}")
+
+
+def test_ssrf_policy_is_off_by_default_for_local_bridges(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    assert dev_bridge.url.startswith("http://127.0.0.1:")
+    assert sync(cloud, dev_bridge.url).status_code == 201
