@@ -4,11 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := examples/bridge/node_modules/.installed
+# Novu's own clients (@novu/api, the novu CLI) for tests/contract; optional packages (a 220 MB agent
+# binary the CLI's sync never loads) and install scripts are left out.
+CONTRACT_STAMP := tests/contract/node_modules/.installed
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
 
 .PHONY: install lint test unit demo bench clean
 
-install: $(PY_STAMP) $(NODE_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(CONTRACT_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +20,10 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 
 $(NODE_STAMP): examples/bridge/package.json examples/bridge/package-lock.json
 	cd examples/bridge && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONTRACT_STAMP): tests/contract/package.json tests/contract/package-lock.json
+	cd tests/contract && npm ci --no-audit --no-fund --loglevel=error --omit=optional --ignore-scripts
 	touch $@
 
 lint: $(PY_STAMP)
@@ -31,13 +38,13 @@ test: install lint
 	$(BIN)/pytest
 
 unit: $(PY_STAMP)
-	$(BIN)/pytest --ignore=tests/e2e
+	$(BIN)/pytest --ignore=tests/e2e --ignore=tests/contract
 
 demo: install
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) examples/bridge/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) examples/bridge/node_modules tests/contract/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 bench: install
 	$(BIN)/python scripts/benchmark.py
