@@ -1218,7 +1218,11 @@ class NovuCloudEmulator:
         (getList): `.sort({createdAt: -1}).skip(offset).limit(limit)`, orderBy/orderDirection not applied,
         no tie-breaker, so MongoDB may return equal createdAt in any order; `totalCount` counts all.
         """
-        limit = min(_query_int(call.query, "limit", default=V2_DEFAULT_LIMIT, minimum=1), V2_MAX_LIMIT)
+        limit = _query_int(call.query, "limit", default=V2_DEFAULT_LIMIT, minimum=1)
+        if limit > V2_MAX_LIMIT:
+            # apps/api/src/app/shared/dtos/limit-offset-pagination.dto.ts @bb741c931760: @Max(100), a 422,
+            # not a silent cap.
+            raise _validation_error("limit", [f"limit must not be greater than {V2_MAX_LIMIT}"], limit)
         offset = _query_int(call.query, "offset", default=0, minimum=0)
         with self._lock:
             live = self._live_workflows(call.environment)

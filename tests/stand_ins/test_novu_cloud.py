@@ -742,16 +742,17 @@ def test_v2_list_pages_through_every_workflow_with_a_total_count(
         } <= set(item)
 
 
-def test_v2_list_defaults_to_50_and_caps_the_limit_at_100(cloud: NovuCloudEmulator) -> None:
+def test_v2_list_defaults_to_50_and_refuses_a_limit_above_100(cloud: NovuCloudEmulator) -> None:
     for number in range(120):
         cloud.seed_workflow("Development", workflow_id=f"wf-{number}", origin="novu-cloud")
 
     default = api(cloud, "GET", "/v2/workflows").json()["data"]
-    capped = api(cloud, "GET", "/v2/workflows?limit=500").json()["data"]
+    too_many = api(cloud, "GET", "/v2/workflows?limit=500")
     last = api(cloud, "GET", "/v2/workflows?limit=100&offset=100").json()["data"]
 
     assert (len(default["workflows"]), default["totalCount"]) == (50, 120)
-    assert len(capped["workflows"]) == 100
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"]["limit"]["messages"] == ["limit must not be greater than 100"]
     assert len(last["workflows"]) == 20
 
 
