@@ -8,6 +8,9 @@ NODE_STAMP := examples/bridge/node_modules/.installed
 # binary the CLI's sync never loads) and install scripts are left out.
 CONTRACT_STAMP := tests/contract/node_modules/.installed
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml)
+# The two npm installs (tens of seconds of unpacking) run while Python installs and lints; each target's
+# output is printed whole when it finishes. `make -j1` restores one step at a time.
+MAKEFLAGS += --jobs=3 --output-sync=target
 
 .PHONY: install lint test unit demo bench clean
 

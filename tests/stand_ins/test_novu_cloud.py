@@ -1350,14 +1350,14 @@ def test_a_sync_slower_than_the_client_is_still_applied_and_in_flight(
 ) -> None:
     cloud.set_idempotency(True)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
-    cloud.delay_next_sync(1.5)
+    cloud.delay_next_sync(1.0)
     headers = {"Authorization": f"ApiKey {DEV_KEY}", "Idempotency-Key": "k-slow"}
     url = cloud.base_url + "/v1/bridge/sync"
 
     with pytest.raises(requests.ReadTimeout):
-        requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=0.5)
+        requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=0.3)
     in_flight = requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=5)
-    time.sleep(1.2)
+    time.sleep(0.9)
     replay = requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=5)
 
     assert sorted(cloud.workflow_ids("Development")) == FIXTURE_WORKFLOW_IDS
