@@ -312,6 +312,10 @@ def test_without_the_diff_endpoint_the_plan_is_at_workflow_level_and_says_so(run
 
 
 def test_agents_the_bridge_serves_are_pointed_at_it(run_action, novu):
+    # Agents exist only where the organisation has conversational agents and made the agent in the
+    # Dashboard; otherwise Novu answers 404 (docs/novu-protocol.md §12).
+    novu.set_conversational_agents(True)
+    novu.add_agent("Development", "support-bot")
     with running_bridge(secret_key=DEV_KEY, script=BRIDGES / "with_agent.cjs") as bridge:
         run = run_action(
             event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=bridge)

@@ -1,18 +1,21 @@
 """A local emulator of the Novu Cloud API, for tests and the demo.
 
-It follows /work/shared/reference/novu-protocol.md (§ numbers below) and, where the reference points at it,
-the Novu API source it cites. It behaves as Novu does independently of the action: it shares no code with
-`novu_action` and signs its bridge requests itself. Standard library only, plus `requests` for the calls
-it makes to a bridge, as Novu Cloud does during sync and validate.
+It reproduces Novu's own code, not our notes about it: every behaviour carries a comment naming the
+`novuhq/novu` source file (and commit, where newer than 74a2e9a6a295) it follows, and docs/novu-protocol.md
+(§ numbers below) collects them. It shares no code with `novu_action` and signs its bridge requests itself.
+Standard library only, plus `requests` for the calls it makes to a bridge, as Novu Cloud does during sync
+and validate.
 
     python -m tests.stand_ins.novu_cloud --port N --environment Development=KEY \
         --environment Production=KEY [--state-file PATH]
 
 runs it in the foreground, prints its base URL and, on SIGTERM or SIGINT, writes its state as JSON.
 
-One emulator is one organisation; each environment is selected by its API key (= its secret key, §4.1).
-Deliberately not emulated: the SSRF policy of §4.2 (the emulator must reach bridges on 127.0.0.1), rate
-limiting (only through `fail_next`), and endpoints the action does not call (they answer 404).
+One emulator is one organisation; each environment is selected by its API key (= its secret key, §4).
+Switches for organisation feature flags and deployments (all off or as on Novu Cloud by default):
+`idempotency` (§11), `conversational_agents` (§12), `ssrf_policy` (§13), `v2_workflows_external=False` for
+an old self-hosted API (§9), `shuffle_ties`/`seed` for the unstable order of equal `createdAt` (§9).
+Not emulated: rate limiting (only through `fail_next`) and endpoints the action does not call (404).
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ import argparse
 import copy
 import hashlib
 import hmac
+import ipaddress
 import itertools
 import json
+import random
 import re
 import secrets
 import signal
+import socket
 import sys
 import threading
 import time
@@ -38,7 +44,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import FrameType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -46,13 +52,14 @@ import requests
 from tests.stand_ins.local_server import LocalServer
 
 JsonObject = dict[str, Any]
+SyncStage = Literal["before", "halfway", "after"]
 
-BRIDGE_TIMEOUT_SECONDS = 5.0  # §4.3 DEFAULT_TIMEOUT
-BRIDGE_RETRY_DELAY_SECONDS = 2.0  # §4.3: sync and validate pass retriesLimit 1; got waits 2**1 s
-_RETRYABLE_BRIDGE_STATUSES = frozenset({408, 429, 500, 503, 504, 521, 522, 524})  # §4.3
+BRIDGE_TIMEOUT_SECONDS = 5.0  # §6.2 DEFAULT_TIMEOUT
+BRIDGE_RETRY_DELAY_SECONDS = 2.0  # §6.2: sync and validate pass retriesLimit 1; got waits 2**1 s
+_RETRYABLE_BRIDGE_STATUSES = frozenset({408, 429, 500, 503, 504, 521, 522, 524})  # §6.2
 _MAX_REDIRECTS = 10  # got's default
 _GOT_USER_AGENT = "got (https://github.com/sindresorhus/got)"
-# @novu/framework 2.13.2 ErrorCodeEnum: `isFrameworkError` is "the body's code is one of these" (§1.6).
+# @novu/framework 2.13.2 ErrorCodeEnum: `isFrameworkError` is "the body's code is one of these" (§2.4).
 _FRAMEWORK_ERROR_CODES = frozenset(
     {
         "BridgeError",
@@ -86,22 +93,52 @@ _FRAMEWORK_ERROR_CODES = frozenset(
 )
 _TUNNEL_ERROR_CODE = "TUNNEL_ERROR"
 
-# §4.9
+# §11
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 _IDEMPOTENCY_DOCS_LINK = "https://docs.novu.co/additional-resources/idempotency"
 _IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
 
-# §4.8
+# §9
 V2_DEFAULT_LIMIT = 50
 V2_MAX_LIMIT = 100
 
 _INTERNAL_SERVER_ERROR_MESSAGE = "Internal server error, contact support and provide them with the errorId"
 _BASE62_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _BRIDGE_TYPES = frozenset({"BRIDGE", "ECHO"})
-_DELETABLE_ORIGINS = frozenset({"external", None})  # §4.4 step 5
+_EXTERNAL = "external"
+_NOVU_CLOUD = "novu-cloud"
+_NOVU_CLOUD_V1 = "novu-cloud-v1"
+# Dashboard step types and the control values the Dashboard stores for a new step (§10).
+_DASHBOARD_STEP_CONTROLS: dict[str, JsonObject] = {
+    "email": {"subject": "", "body": ""},
+    "in_app": {"subject": "", "body": ""},
+    "sms": {"body": ""},
+    "push": {"subject": "", "body": ""},
+    "chat": {"body": ""},
+    "delay": {"type": "regular", "amount": 30, "unit": "seconds"},
+    "digest": {"amount": 30, "unit": "seconds"},
+}
+# SSRF policy (§13): libs/application-generic/src/utils/ssrf-url-validation.ts @176d33fab163
+_SSRF_BLOCKED_HOSTNAMES = frozenset({"localhost", "metadata.google.internal"})
+_SSRF_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/32",
+        "10.0.0.0/8",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
 
 
-# Bridge error messages, §4.5 (libs/application-generic/src/utils/bridge.ts). `url` is the bridge URL as
+# Bridge error messages, §6.4 (libs/application-generic/src/utils/bridge.ts). `url` is the bridge URL as
 # given, without the `action` parameter.
 def _unreachable_message(url: str) -> str:
     return (
@@ -160,6 +197,8 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class _Response:
+    """An answer; `status` 0 means "none": the connection is closed without one (a lost answer)."""
+
     status: int
     body: Any
     headers: tuple[tuple[str, str], ...] = ()
@@ -168,8 +207,11 @@ class _Response:
         return _Response(self.status, self.body, self.headers + headers)
 
 
+_NO_ANSWER = _Response(0, None)
+
+
 class _ApiError(Exception):
-    """An error answer, rendered by Novu's exception filter (apps/api/src/exception-filter.ts, §4.1).
+    """An error answer, rendered by Novu's exception filter (apps/api/src/exception-filter.ts, §4).
 
     `payload` is the Nest exception's response object, spread into the body after
     `statusCode, timestamp, path, message`.
@@ -204,11 +246,12 @@ def _bare_http_exception(status: int) -> _ApiError:
 
 
 def _internal_server_error() -> _ApiError:
+    """Any non-HTTP exception: apps/api/src/exception-filter.ts answers 500 with an errorId (§4)."""
     return _ApiError(500, {"message": _INTERNAL_SERVER_ERROR_MESSAGE, "errorId": str(uuid.uuid4())})
 
 
 def _validation_error(field_name: str, messages: list[str], value: Any) -> _ApiError:
-    """The newer API's DTO validation failure, 422 (§4.1)."""
+    """The newer API's DTO validation failure, 422 (§4)."""
     detail: JsonObject = {"messages": messages}
     if value is not None:
         detail["value"] = value
@@ -216,11 +259,15 @@ def _validation_error(field_name: str, messages: list[str], value: Any) -> _ApiE
 
 
 class _BridgeRequestFailed(Exception):
-    """Novu's BridgeRequestError; its message is what sync flattens into a 400 (§4.5)."""
+    """Novu's BridgeRequestError; its message is what sync flattens into a 400 (§6.4)."""
 
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class _SsrfBlocked(Exception):
+    """SsrfBlockedError of libs/application-generic/src/utils/ssrf-url-validation.ts @176d33fab163 (§13)."""
 
 
 @dataclass
@@ -233,9 +280,10 @@ class _Environment:
     identifier: str
     created_at: str
     updated_at: str
+    bridge_signing_secret: str | None = None
     bridge_url: str | None = None
     workflows: list[JsonObject] = field(default_factory=list)
-    agent_bridge_urls: dict[str, str] = field(default_factory=dict)
+    agents: dict[str, JsonObject] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -245,6 +293,21 @@ class _Fault:
     status: int
     body: JsonObject | None
     headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _SyncFault:
+    """What the next sync does wrong: fail at `stage` with `status`, or answer `delay` s late (or never)."""
+
+    stage: SyncStage | None = None
+    status: int = 500
+    delay: float = 0.0
+    answer: bool = True
+
+    @property
+    def from_gateway(self) -> bool:
+        """A 5xx other than 500 comes from a gateway in front of the API, not from Novu's handler."""
+        return self.stage is not None and self.status != HTTPStatus.INTERNAL_SERVER_ERROR
 
 
 @dataclass(frozen=True)
@@ -262,6 +325,7 @@ class _Call:
     query: dict[str, str]
     body: Any
     path_params: tuple[str, ...]
+    sync_fault: _SyncFault | None = None
 
 
 _Handler = Callable[["NovuCloudEmulator", _Call], _Response]
@@ -283,8 +347,17 @@ def _is_http_url(value: Any) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def _is_url_any_protocol(value: Any) -> bool:
+    """class-validator `IsUrl({require_tld: false})`: protocol optional, http, https or ftp (§12)."""
+    if not isinstance(value, str) or not value or any(character.isspace() for character in value):
+        return False
+    candidate = value if "://" in value else f"http://{value}"
+    parts = urlsplit(candidate)
+    return parts.scheme in ("http", "https", "ftp") and bool(parts.hostname)
+
+
 def _url_with_action(bridge_url: str, action: str) -> str:
-    """`new URL(bridgeUrl)` then `searchParams.set('action', …)`: other parameters survive (§4.3)."""
+    """`new URL(bridgeUrl)` then `searchParams.set('action', …)`: other parameters survive (§6.2)."""
     parts = urlsplit(bridge_url)
     parameters = parse_qsl(parts.query, keep_blank_values=True)
     names = [name for name, _ in parameters]
@@ -301,13 +374,13 @@ def _url_with_action(bridge_url: str, action: str) -> str:
 
 
 def _signature_header(*, secret_key: str, timestamp_ms: int) -> str:
-    """§2: `t=<ms>,v1=<hex HMAC-SHA256 of "<t>.{}">`; a GET signs `JSON.stringify({})`."""
+    """§3: `t=<ms>,v1=<hex HMAC-SHA256 of "<t>.{}">`; a GET signs `JSON.stringify({})`."""
     digest = hmac.new(secret_key.encode(), f"{timestamp_ms}.{{}}".encode(), hashlib.sha256).hexdigest()
     return f"t={timestamp_ms},v1={digest}"
 
 
 def _raw_data(discovered: JsonObject) -> JsonObject:
-    """§4.4: the discover object with `unknownSchema` removed from the workflow's `payload` and `controls`."""
+    """§6.3: the discover object with `unknownSchema` removed from the workflow's `payload` and `controls`."""
     raw = dict(discovered)
     for key in ("payload", "controls"):
         if isinstance(raw.get(key), dict):
@@ -316,7 +389,9 @@ def _raw_data(discovered: JsonObject) -> JsonObject:
 
 
 def _slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """Close to `slugify` of @novu/shared (decamelize, lower-case, non-alphanumerics to '-'), for slugs."""
+    decamelized = re.sub(r"([a-z\d])([A-Z])", r"\1 \2", name)
+    return re.sub(r"[^a-z0-9]+", "-", decamelized.lower()).strip("-")
 
 
 def _base62(hex_id: str) -> str:
@@ -328,6 +403,11 @@ def _base62(hex_id: str) -> str:
     return digits or "0"
 
 
+def _build_slug(name: str, prefix: str, internal_id: str) -> str:
+    """`buildSlug` of libs/application-generic/src/utils/build-slug.ts @2ad1bc712e6f: name_prefix_base62."""
+    return f"{_slugify(name)}_{prefix}{_base62(internal_id)}"
+
+
 def _trigger_identifier(workflow: JsonObject) -> str:
     return str(workflow["triggers"][0]["identifier"])
 
@@ -336,11 +416,54 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _ssrf_check(url: str) -> None:
+    """`assertSafeOutboundUrl` then `resolvePublicAddresses` (§13); raises _SsrfBlocked with Novu's text.
+
+    libs/application-generic/src/utils/ssrf-url-validation.ts @176d33fab163.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise _SsrfBlocked(f'URL scheme "{parts.scheme}:" is not allowed. Only http and https are permitted.')
+    if parts.username or parts.password:
+        raise _SsrfBlocked("URLs with embedded credentials are not allowed.")
+    hostname = (parts.hostname or "").lower()
+    if hostname in _SSRF_BLOCKED_HOSTNAMES:
+        raise _SsrfBlocked(f'Requests to "{hostname}" are not allowed.')
+    try:
+        addresses = [ipaddress.ip_address(hostname)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(hostname, None)
+        except OSError:
+            raise _SsrfBlocked(f'Unable to resolve hostname "{hostname}".') from None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    for address in addresses:
+        embedded = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+        checked = embedded or address
+        if any(
+            checked in network for network in _SSRF_PRIVATE_NETWORKS if checked.version == network.version
+        ):
+            raise _SsrfBlocked(
+                f"Requests to private or reserved IP addresses are not allowed (resolved: {address})."
+            )
+
+
 class NovuCloudEmulator:
     """An in-memory Novu Cloud (one organisation) served over HTTP on 127.0.0.1.
 
     `bridge_timeout`, `clock` and `sleep` are injectable so tests can make bridge timeouts and Novu's retry
-    back-off fast and signatures reproducible; the defaults are Novu's (§4.3).
+    back-off fast and signatures reproducible; the defaults are Novu's (§6.2).
+
+    Organisation feature flags and deployment differences, as Novu Cloud has them by default:
+
+    - `idempotency`: the IS_API_IDEMPOTENCY_ENABLED flag (§11). Off: an `Idempotency-Key` is ignored.
+    - `conversational_agents`: IS_CONVERSATIONAL_AGENTS_ENABLED (§12). Off: `/v1/agents/*` answers 404.
+    - `ssrf_policy`: refuse bridge URLs on localhost, private addresses or with credentials (§13). Off by
+      default only because tests run their bridges on 127.0.0.1.
+    - `v2_workflows_external`: False emulates a late-2024 self-hosted API whose `GET /v2/workflows` is not
+      open to API keys (401 `API endpoint not available`, §9).
+    - `shuffle_ties`: list workflows with equal `createdAt` in a new order on every request, as MongoDB may
+      (§9); `seed` makes that order, and the order of a sync's parallel upserts (§6.3), reproducible.
     """
 
     requests: list[RecordedRequest]
@@ -351,15 +474,30 @@ class NovuCloudEmulator:
         bridge_timeout: float = BRIDGE_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        idempotency: bool = False,
+        conversational_agents: bool = False,
+        ssrf_policy: bool = False,
+        v2_workflows_external: bool = True,
+        shuffle_ties: bool = True,
+        seed: int | None = 0,
     ) -> None:
         self._bridge_timeout = bridge_timeout
         self._clock = clock
         self._sleep = sleep
+        self._idempotency_enabled = idempotency
+        self._conversational_agents = conversational_agents
+        self._ssrf_policy = ssrf_policy
+        self._v2_workflows_external = v2_workflows_external
+        self._shuffle_ties = shuffle_ties
+        self._random = random.Random(seed)  # noqa: S311 - reproducible orders, not secrets
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._organization_id = self._new_object_id()
+        self._user_id = self._new_object_id()
         self._environments: list[_Environment] = []
         self._idempotency: dict[str, _IdempotencyEntry] = {}
         self._faults: list[_Fault] = []
+        self._sync_faults: list[_SyncFault] = []
         self._removed_endpoints: set[tuple[str, str]] = set()
         self._bridge_reachable = True
         self._server: LocalServer | None = None
@@ -367,8 +505,12 @@ class NovuCloudEmulator:
 
     # ----------------------------------------------------------------- set-up and inspection (Python API)
 
-    def add_environment(self, name: str, *, api_key: str) -> str:
-        """Add an environment whose API key (= secret key) is `api_key`; returns its `_id`."""
+    def add_environment(self, name: str, *, api_key: str, bridge_signing_secret: str | None = None) -> str:
+        """Add an environment whose API key (= secret key) is `api_key`; returns its `_id`.
+
+        `bridge_signing_secret`: the environment's active bridge signing secret (§3.3), used instead of the
+        API key to sign the emulator's calls to bridges; None, as before the Dashboard created one.
+        """
         with self._lock:
             if any(env.name == name or env.api_key == api_key for env in self._environments):
                 raise ValueError(f"An environment named {name!r} or with that API key already exists.")
@@ -380,59 +522,131 @@ class NovuCloudEmulator:
                 identifier=secrets.token_urlsafe(9),
                 created_at=now,
                 updated_at=now,
+                bridge_signing_secret=bridge_signing_secret,
             )
             self._environments.append(environment)
             return environment.id
+
+    def set_bridge_signing_secret(self, environment: str, secret: str | None) -> None:
+        """Rotate (or, with None, remove) the environment's bridge signing secret (§3.3)."""
+        with self._lock:
+            self._environment_named(environment).bridge_signing_secret = secret
 
     def seed_workflow(
         self,
         environment: str,
         *,
         workflow_id: str,
-        origin: str | None = "external",
+        origin: str | None = _EXTERNAL,
         raw_data: JsonObject | None = None,
         name: str | None = None,
         synced_from: str = "https://bridge.example.com/api/novu",
+        created_at: str | None = None,
     ) -> None:
         """Store a workflow as if it already existed.
 
-        origin "external" (or None, as before novuhq/novu#6663) makes a Framework workflow (type BRIDGE)
-        whose rawData defaults to a discover object with no steps; any other origin, e.g. "novu-cloud",
-        makes a Dashboard-made workflow (type REGULAR, no rawData). A Framework workflow only exists after
-        a sync, and a sync stores its bridge URL: an environment never synced gets ``synced_from``.
+        origin "external" (or None, as synced before novuhq/novu#6663) makes a Framework workflow (type
+        BRIDGE) whose rawData defaults to a discover object with no steps. Any other origin, e.g.
+        "novu-cloud", makes an old (v1) Dashboard workflow: type REGULAR with that stored origin, as the
+        2024 v1 controller created them (§10); see `seed_dashboard_workflow` for the new Dashboard's
+        workflows and `seed_v1_workflow` for v1 workflows without a stored origin. A Framework workflow only
+        exists after a sync, and a sync stores its bridge URL: an environment never synced gets
+        ``synced_from``.
         """
-        is_framework = origin in _DELETABLE_ORIGINS
+        is_framework = origin in (_EXTERNAL, None)
+        document = self._workflow_document(
+            workflow_id=workflow_id,
+            name=name or workflow_id,
+            stored_type="BRIDGE" if is_framework else "REGULAR",
+            stored_origin=origin,
+            steps=[],
+            created_at=created_at,
+        )
+        if is_framework:
+            document["rawData"] = (
+                copy.deepcopy(raw_data) if raw_data is not None else _empty_discover(workflow_id)
+            )
+        elif raw_data is not None:
+            document["rawData"] = copy.deepcopy(raw_data)
         with self._lock:
             env = self._environment_named(environment)
-            if any(_trigger_identifier(doc) == workflow_id for doc in self._live_workflows(env)):
-                raise ValueError(f"Workflow {workflow_id!r} already exists in {environment}.")
-            now = _iso_timestamp(self._clock())
-            document: JsonObject = {
-                "_id": self._new_object_id(),
-                "name": name or workflow_id,
-                "description": "",
-                "active": True,
-                "status": "ACTIVE",
-                "origin": origin,
-                "type": "BRIDGE" if is_framework else "REGULAR",
-                "tags": [],
-                "severity": "none",
-                "triggers": [{"type": "event", "identifier": workflow_id, "variables": []}],
-                "steps": [],
-                "_environmentId": env.id,
-                "_organizationId": self._organization_id,
-                "deleted": False,
-                "createdAt": now,
-                "updatedAt": now,
-            }
+            self._insert(env, document)
             if is_framework:
                 env.bridge_url = env.bridge_url or synced_from
-                document["rawData"] = (
-                    copy.deepcopy(raw_data) if raw_data is not None else _empty_discover(workflow_id)
-                )
-            elif raw_data is not None:
-                document["rawData"] = copy.deepcopy(raw_data)
-            env.workflows.append(document)
+
+    def seed_dashboard_workflow(
+        self,
+        environment: str,
+        *,
+        name: str,
+        workflow_id: str | None = None,
+        step_types: Sequence[str] = ("in_app",),
+        edited: bool = False,
+        tags: Sequence[str] = (),
+        created_at: str | None = None,
+    ) -> str:
+        """Store a workflow made in the new Dashboard; returns its workflowId (default: slugified name).
+
+        upsert-workflow.usecase.ts (apps/api/src/app/workflows-v2/usecases/upsert-workflow/ @4fae50616)
+        creates it with type BRIDGE, origin novu-cloud and no rawData; its first update stores the
+        Dashboard's request body as rawData (`edited=True`): name, workflowId, Dashboard-shaped steps
+        (`_id`, `name`, `type`, `controlValues`; no stepId), preferences (§10).
+        """
+        workflow_id = workflow_id or _slugify(name)  # triggerIdentifier: slugify(workflowDto.name)
+        steps = [
+            self._dashboard_step(f"{step_type.replace('_', '-')}-step", step_type) for step_type in step_types
+        ]
+        document = self._workflow_document(
+            workflow_id=workflow_id,
+            name=name,
+            stored_type="BRIDGE",
+            stored_origin=_NOVU_CLOUD,
+            steps=steps,
+            created_at=created_at,
+            tags=list(tags),
+        )
+        if edited:
+            document["rawData"] = _dashboard_update_body(document)
+        with self._lock:
+            self._insert(self._environment_named(environment), document)
+        return workflow_id
+
+    def seed_v1_workflow(
+        self,
+        environment: str,
+        *,
+        workflow_id: str,
+        name: str | None = None,
+        stored_origin: str | None = None,
+        stored_type: str | None = "REGULAR",
+        step_types: Sequence[str] = ("email",),
+        created_at: str | None = None,
+    ) -> None:
+        """Store an old v1 workflow (classic Dashboard or `POST /v1/workflows`), §10.
+
+        Type REGULAR; `stored_origin` None leaves origin unset, as on workflows created before origins
+        existed (with `stored_type=None` the type is unset too). v2 lists such a workflow as
+        `novu-cloud-v1`; a sync takes over one without a stored origin (§6.3).
+        """
+        steps = [
+            {
+                "_id": (template_id := self._new_object_id()),
+                "_templateId": template_id,
+                "name": f"{step_type} step",
+                "template": {"_id": template_id, "type": step_type, "name": f"{step_type} step"},
+            }
+            for step_type in step_types
+        ]
+        document = self._workflow_document(
+            workflow_id=workflow_id,
+            name=name or workflow_id,
+            stored_type=stored_type,
+            stored_origin=stored_origin,
+            steps=steps,
+            created_at=created_at,
+        )
+        with self._lock:
+            self._insert(self._environment_named(environment), document)
 
     def seed_synced(self, environment: str, workflows: list[JsonObject], *, bridge_url: str) -> None:
         """Store discover workflow objects exactly as a sync of them would (rawData, origin, bridge URL)."""
@@ -445,7 +659,10 @@ class NovuCloudEmulator:
             env.bridge_url = bridge_url
 
     def workflows(self, environment: str) -> list[JsonObject]:
-        """The environment's non-deleted workflow documents, oldest first."""
+        """The environment's non-deleted workflow documents in insertion order.
+
+        A sync upserts in parallel (§6.3), so the order among the workflows one sync created is not defined.
+        """
         with self._lock:
             return copy.deepcopy(self._live_workflows(self._environment_named(environment)))
 
@@ -457,10 +674,46 @@ class NovuCloudEmulator:
         with self._lock:
             return self._environment_named(environment).bridge_url
 
-    def agent_bridge_urls(self, environment: str) -> dict[str, str]:
-        """Agent id → bridge URL, as set with `PUT /v1/agents/{agentId}/bridge`."""
+    def add_agent(self, environment: str, identifier: str, *, name: str | None = None) -> str:
+        """Create an agent as the Dashboard does (§12); returns its `_id`. Agents are not created by sync."""
         with self._lock:
-            return dict(self._environment_named(environment).agent_bridge_urls)
+            env = self._environment_named(environment)
+            if identifier in env.agents:
+                raise ValueError(f"Agent {identifier!r} already exists in {environment}.")
+            now = self._now()
+            agent_id = self._new_object_id()
+            env.agents[identifier] = {
+                "_id": agent_id,
+                "name": name or identifier,
+                "identifier": identifier,
+                "active": True,
+                "_environmentId": env.id,
+                "_organizationId": self._organization_id,
+                "createdAt": now,
+                "updatedAt": now,
+            }
+            return agent_id
+
+    def set_conversational_agents(self, enabled: bool) -> None:
+        """Turn the organisation's IS_CONVERSATIONAL_AGENTS_ENABLED flag on or off (§12)."""
+        with self._lock:
+            self._conversational_agents = enabled
+
+    def set_idempotency(self, enabled: bool) -> None:
+        """Turn the organisation's IS_API_IDEMPOTENCY_ENABLED flag on or off (§11)."""
+        with self._lock:
+            self._idempotency_enabled = enabled
+
+    def set_ssrf_policy(self, enabled: bool) -> None:
+        """Refuse (True) or allow (False) bridge URLs on localhost and private addresses (§13)."""
+        with self._lock:
+            self._ssrf_policy = enabled
+
+    def agent_bridge_urls(self, environment: str) -> dict[str, str]:
+        """Agent identifier → bridge URL, as set with `PUT /v1/agents/{identifier}/bridge`."""
+        with self._lock:
+            agents = self._environment_named(environment).agents
+            return {key: str(agent["bridgeUrl"]) for key, agent in agents.items() if agent.get("bridgeUrl")}
 
     def requests_to(self, method: str, path_prefix: str) -> list[RecordedRequest]:
         with self._lock:
@@ -479,7 +732,7 @@ class NovuCloudEmulator:
         """Answer the next `times` matching requests with `status`, as a gateway or the rate limiter would.
 
         The request is still recorded, but reaches neither authentication nor idempotency. Without `body`,
-        a Nest-shaped error body is sent; a 429 also gets Retry-After and RateLimit-* headers (§4.9), which
+        a Nest-shaped error body is sent; a 429 also gets Retry-After and RateLimit-* headers (§4), which
         `headers` can override.
         """
         default_headers = _rate_limit_headers() if status == HTTPStatus.TOO_MANY_REQUESTS else {}
@@ -487,6 +740,36 @@ class NovuCloudEmulator:
         fault = _Fault(method.upper(), path_prefix, status, copy.deepcopy(body), merged)
         with self._lock:
             self._faults.extend([fault] * times)
+
+    def fail_next_sync(self, stage: SyncStage, *, status: int = 500) -> None:
+        """Make the next `POST /v1/bridge/sync` fail with a 5xx at `stage` (§6.5).
+
+        Novu runs the whole sync inside the request and nothing is transactional:
+
+        - "before": nothing is applied. 500 is Novu's own failure (the handler threw); another 5xx is a
+          gateway that never forwarded the request.
+        - "halfway": some upserts are stored (in the parallel, undefined order), then 500; nothing is
+          deleted and the bridge URL is not updated.
+        - "after": everything is applied, then the client gets the 5xx: 500 from Novu's handler, another
+          status from a gateway in front of a Novu that answered 201 (with idempotency on, that 201 is
+          what a retry with the same key replays).
+        """
+        if not 500 <= status < 600:
+            raise ValueError("fail_next_sync takes a 5xx status.")
+        if stage == "halfway" and status != HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise ValueError("A sync stops halfway only through Novu's own 500.")
+        with self._lock:
+            self._sync_faults.append(_SyncFault(stage=stage, status=status))
+
+    def delay_next_sync(self, seconds: float, *, answer: bool = True) -> None:
+        """Make the next `POST /v1/bridge/sync` apply everything, then answer `seconds` late (§6.5).
+
+        With `answer=False` it never answers: the connection is held until the client gives up (or the
+        emulator stops) and then closed without a response. The sync counts as in flight for idempotency
+        (§11) until then.
+        """
+        with self._lock:
+            self._sync_faults.append(_SyncFault(delay=seconds, answer=answer))
 
     def remove_endpoint(self, method: str, path_prefix: str) -> None:
         """Make matching routes answer 404 as if the API lacked them (e.g. an API without /v1/bridge/diff)."""
@@ -497,7 +780,7 @@ class NovuCloudEmulator:
         """False simulates a bridge Novu Cloud cannot reach (firewall, private network, tunnel down).
 
         Every call the emulator makes to a bridge then fails as a refused connection: validate reports
-        `isValid: false` with the unreachable message and sync answers 400 with it (§4.5, §4.7).
+        `isValid: false` with the unreachable message and sync answers 400 with it (§6.4, §8).
         """
         with self._lock:
             self._bridge_reachable = reachable
@@ -510,7 +793,10 @@ class NovuCloudEmulator:
             for env in self._environments:
                 document = self._environment_document(env)
                 document["workflows"] = copy.deepcopy(env.workflows)
-                document["agentBridgeUrls"] = dict(env.agent_bridge_urls)
+                document["agents"] = copy.deepcopy(list(env.agents.values()))
+                document["agentBridgeUrls"] = {
+                    key: agent["bridgeUrl"] for key, agent in env.agents.items() if agent.get("bridgeUrl")
+                }
                 environments.append(document)
             recorded = [
                 {
@@ -532,6 +818,7 @@ class NovuCloudEmulator:
         """Serve in a daemon thread; returns the base URL, e.g. http://127.0.0.1:PORT."""
         if self._server is not None:
             raise RuntimeError("The emulator is already running; stop() it first.")
+        self._stopping.clear()
         self._server = LocalServer(_handler_for(self), name="novu-cloud-emulator", host=host, port=port)
         self._server.start()
         return self.base_url
@@ -543,6 +830,7 @@ class NovuCloudEmulator:
         return self._server.origin
 
     def stop(self) -> None:
+        self._stopping.set()  # releases syncs held by delay_next_sync
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -557,7 +845,8 @@ class NovuCloudEmulator:
     # ----------------------------------------------------------------- request pipeline
 
     def handle(self, *, method: str, path: str, headers: dict[str, str], raw_body: bytes) -> _Response:
-        """Answer one request: record, injected fault, route (404), auth (401), idempotency, handler."""
+        """Answer one request: record, gateway fault, route (404), auth guard (401), feature guard,
+        idempotency interceptor, handler; then what a gateway does to the answer."""
         try:
             body = json.loads(raw_body) if raw_body.strip() else None
             body_error = None
@@ -573,8 +862,15 @@ class NovuCloudEmulator:
         if route is None:
             return self._error_response(_http_exception(404, f"Cannot {method} {path}"), path)
         handler, path_params = route
+        sync_fault = self._take_sync_fault() if handler is NovuCloudEmulator._bridge_sync else None
+        if sync_fault is not None and sync_fault.stage == "before" and sync_fault.from_gateway:
+            return self._gateway_error(sync_fault.status, path)
         try:
-            environment = self._authenticate(headers.get("authorization"))
+            environment = self._authenticate(
+                headers.get("authorization"), external_api=self._is_external_api(handler)
+            )
+            if handler is NovuCloudEmulator._agent_bridge:
+                self._require_conversational_agents()
             if body_error is not None:
                 # [inferred] express.json() rejects the body before any handler runs.
                 raise _http_exception(400, f"Invalid JSON body: {body_error}")
@@ -584,13 +880,29 @@ class NovuCloudEmulator:
                 query=dict(parse_qsl(query_string, keep_blank_values=True)),
                 body=body,
                 path_params=path_params,
+                sync_fault=sync_fault,
             )
-            idempotency_key = headers.get("idempotency-key")
-            if idempotency_key and method in _IDEMPOTENT_METHODS:
-                return self._idempotent(call, handler, idempotency_key=idempotency_key)
-            return self._run(handler, call)
+            response = self._intercept(call, handler, method=method, key=headers.get("idempotency-key"))
         except _ApiError as error:
-            return self._error_response(error, path)
+            response = self._error_response(error, path)
+        if sync_fault is not None and sync_fault.stage == "after" and sync_fault.from_gateway:
+            return self._gateway_error(sync_fault.status, path)
+        if sync_fault is not None and not sync_fault.answer:
+            return _NO_ANSWER
+        return response
+
+    def _intercept(self, call: _Call, handler: _Handler, *, method: str, key: str | None) -> _Response:
+        """The idempotency interceptor runs only where the organisation's flag is on (§11).
+
+        apps/api/src/app/shared/framework/idempotency.interceptor.ts @1b0657b359a9: `isEnabled` reads
+        IS_API_IDEMPOTENCY_ENABLED (default false; apps/api/src/.env.production ships it false). Off, the
+        header is ignored entirely: no echo, no length check, a resent request runs again.
+        """
+        with self._lock:
+            enabled = self._idempotency_enabled
+        if enabled and key and method in _IDEMPOTENT_METHODS:
+            return self._idempotent(call, handler, idempotency_key=key)
+        return self._run(handler, call)
 
     def _run(self, handler: _Handler, call: _Call) -> _Response:
         try:
@@ -609,13 +921,24 @@ class NovuCloudEmulator:
                 return handler, match.groups()
         return None
 
-    def _authenticate(self, authorization: str | None) -> _Environment:
-        """§4.1; messages from apps/api/src/app/auth/e2e/user.auth.guard.e2e.ts."""
+    def _is_external_api(self, handler: _Handler) -> bool:
+        """Routes marked @ExternalApiAccessible; all the emulator serves are, except `GET /v2/workflows` on
+        late-2024 self-hosted builds (apps/api/src/app/workflows-v2/workflow.controller.ts @74a2e9a6a295)."""
+        if handler is NovuCloudEmulator._v2_workflows:
+            return self._v2_workflows_external
+        return True
+
+    def _authenticate(self, authorization: str | None, *, external_api: bool) -> _Environment:
+        """§4; libs/application-generic/src/services/auth/community.user.auth.guard.ts @74a2e9a6a295, messages
+        from apps/api/src/app/auth/e2e/user.auth.guard.e2e.ts."""
         if authorization is None or not authorization.strip():
             raise _http_exception(401, "Missing authorization header")
         scheme, _, credential = authorization.strip().partition(" ")
         if scheme not in ("ApiKey", "Bearer"):
             raise _http_exception(401, f'Invalid authentication scheme: "{scheme}"')
+        if scheme == "ApiKey" and not external_api:
+            # The guard refuses API keys on routes without @ExternalApiAccessible before reading the key.
+            raise _http_exception(401, "API endpoint not available")
         if scheme == "Bearer" or not credential.strip():
             # The emulator issues no dashboard JWTs: every Bearer token is invalid, as is an empty key.
             raise _bare_http_exception(401)
@@ -625,8 +948,17 @@ class NovuCloudEmulator:
                     return env
         raise _http_exception(401, "API Key not found")
 
+    def _require_conversational_agents(self) -> None:
+        """AgentConversationEnabledGuard (apps/api/src/app/agents/guards/agent-conversation-enabled.guard.ts
+        @66045a283db4): `throw new NotFoundException()` unless IS_CONVERSATIONAL_AGENTS_ENABLED (default
+        false) is on for the organisation (§12)."""
+        with self._lock:
+            enabled = self._conversational_agents
+        if not enabled:
+            raise _bare_http_exception(404)
+
     def _idempotent(self, call: _Call, handler: _Handler, *, idempotency_key: str) -> _Response:
-        """§4.9, after apps/api/src/app/shared/framework/idempotency.interceptor.ts (flag on)."""
+        """§11, after apps/api/src/app/shared/framework/idempotency.interceptor.ts (flag on)."""
         if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise _http_exception(
                 400,
@@ -643,6 +975,7 @@ class NovuCloudEmulator:
         if previous is not None:
             return self._duplicate(previous, call, body_hash=body_hash, idempotency_key=idempotency_key)
         try:
+            # Success and error answers of the handler are both cached for 24 h (catchError → setCache).
             response = self._run(handler, call)
         except BaseException:
             with self._lock:  # an emulator bug must not leave the key "in progress" for the rest of the run
@@ -671,10 +1004,24 @@ class NovuCloudEmulator:
                 headers=(echo, link),
             )
         cached = previous.response
-        if cached.status >= 400 and isinstance(cached.body, dict):
-            # A cached error is thrown again, so the exception filter stamps a new timestamp and path.
+        replay = (echo, ("Idempotency-Replay", "true"))
+        if cached.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            # apps/api/src/app/shared/framework/idempotency-http-error.ts @280731c993535: a cached 5xx (or any
+            # non-HTTP error) is restored as `new InternalServerErrorException()`, whose response object
+            # becomes the filter's `message`.
+            error = _ApiError(
+                500,
+                {
+                    "message": {"message": "Internal Server Error", "statusCode": 500},
+                    "errorId": str(uuid.uuid4()),
+                },
+            )
+            return self._error_response(error, call.path).with_headers(*replay)
+        if cached.status >= HTTPStatus.BAD_REQUEST and isinstance(cached.body, dict):
+            # A cached 4xx is thrown again as `new HttpException(response, status)`
+            # (idempotency-http-error.ts @280731c993535), so the filter stamps a new timestamp and path.
             cached = _Response(cached.status, {**cached.body, "timestamp": self._now(), "path": call.path})
-        return _Response(cached.status, cached.body, (echo, ("Idempotency-Replay", "true")))
+        return _Response(cached.status, cached.body, replay)
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
         with self._lock:
@@ -683,16 +1030,23 @@ class NovuCloudEmulator:
                     return self._faults.pop(index)
         return None
 
+    def _take_sync_fault(self) -> _SyncFault | None:
+        with self._lock:
+            return self._sync_faults.pop(0) if self._sync_faults else None
+
     def _fault_response(self, fault: _Fault, path: str) -> _Response:
         if fault.body is not None:
             return _Response(fault.status, fault.body, fault.headers)
         if fault.status == HTTPStatus.INTERNAL_SERVER_ERROR:
             error = _internal_server_error()
         elif fault.status == HTTPStatus.TOO_MANY_REQUESTS:
-            error = _ApiError(429, {"message": "API rate limit exceeded"})  # ThrottlerException (§4.9)
+            error = _ApiError(429, {"message": "API rate limit exceeded"})  # ThrottlerException (§4)
         else:
             error = _bare_http_exception(fault.status)
         return self._error_response(error, path).with_headers(*fault.headers)
+
+    def _gateway_error(self, status: int, path: str) -> _Response:
+        return self._fault_response(_Fault("POST", path, status, None, ()), path)
 
     def _error_response(self, error: _ApiError, path: str) -> _Response:
         body: JsonObject = {"statusCode": error.status, "timestamp": self._now(), "path": path}
@@ -702,12 +1056,38 @@ class NovuCloudEmulator:
     # ----------------------------------------------------------------- endpoints
 
     def _environments_me(self, call: _Call) -> _Response:
-        """GET /v1/environments/me (§4.8): the environment document without apiKeys."""
+        """GET /v1/environments/me (§5): the environment document without apiKeys."""
         with self._lock:
             return _Response(200, {"data": self._environment_document(call.environment)})
 
+    def _environments_list(self, call: _Call) -> _Response:
+        """GET /v1/environments (§5): every environment of the organisation.
+
+        apps/api/src/app/environments-v1/usecases/get-my-environments/get-my-environments.usecase.ts
+        @bb741c9317603: `type` forced to "dev" while IS_NEW_CHANGE_MECHANISM_ENABLED is off (its default),
+        `slug` = buildSlug(dev|prod|name, "env_", _id). With an API key only the caller's environment carries
+        its (decrypted) key: e2e/api-key-environments-exposure.e2e.ts @5889899cd552.
+        """
+        with self._lock:
+            listed = []
+            for env in self._environments:
+                document = self._environment_document(env)
+                document["apiKeys"] = (
+                    [{"key": env.api_key, "_userId": self._user_id}] if env is call.environment else []
+                )
+                document["type"] = "dev"
+                short_name = {"Production": "prod", "Development": "dev"}.get(env.name, env.name)
+                document["slug"] = _build_slug(short_name, "env_", env.id)
+                listed.append(document)
+            return _Response(200, {"data": listed})
+
     def _bridge_diff(self, call: _Call) -> _Response:
-        """POST /v1/bridge/diff (§4.6): the stored rawData and bridge URL; the bridge is not called."""
+        """POST /v1/bridge/diff (§7): the stored rawData and bridge URL; the bridge is not called.
+
+        apps/api/src/app/bridge/bridge.controller.ts @e10384692dbb (createDiscoverySoft): rawData of every
+        non-deleted workflow of type BRIDGE or ECHO, whatever its origin, so a never-edited Dashboard
+        workflow contributes `null` and an edited one the Dashboard's request body (§10).
+        """
         body = call.body if call.body is not None else {}
         if isinstance(body, dict) and "bridgeUrl" in body:
             _require_http_url(body.get("bridgeUrl"))
@@ -718,30 +1098,38 @@ class NovuCloudEmulator:
             current = [
                 copy.deepcopy(doc.get("rawData"))
                 for doc in self._live_workflows(env)
-                if doc["type"] in _BRIDGE_TYPES
+                if doc.get("type") in _BRIDGE_TYPES
             ]
             return _Response(
                 201, {"data": {"current": {"workflows": current, "bridgeUrl": env.bridge_url}, "new": body}}
             )
 
     def _bridge_validate(self, call: _Call) -> _Response:
-        """POST /v1/bridge/validate (§4.7): unsigned health-check of the URL, answered as `isValid`."""
+        """POST /v1/bridge/validate (§8): Novu's health-check of the URL, answered as `isValid`.
+
+        apps/api/src/app/bridge/bridge.controller.ts @74a2e9a6a295 (validateBridgeUrl) returns
+        `{isValid: false, error: err.message}` on any failure; the health-check goes through
+        ExecuteBridgeRequest, which signs every bridge request (§3).
+        """
         bridge_url = _body_field(call.body, "bridgeUrl")
         _require_http_url(bridge_url)
         try:
-            health = self._call_bridge(
-                call.environment, bridge_url=bridge_url, action="health-check", signed=False
-            )
-        except _BridgeRequestFailed as failure:
+            self._refuse_by_ssrf_policy(bridge_url)
+            health = self._call_bridge(call.environment, bridge_url=bridge_url, action="health-check")
+        except (_BridgeRequestFailed, _SsrfBlocked) as failure:
             return _Response(201, {"data": {"isValid": False, "error": str(failure)}})
         is_valid = isinstance(health, dict) and health.get("status") == "ok"
         return _Response(201, {"data": {"isValid": is_valid}})
 
     def _bridge_sync(self, call: _Call) -> _Response:
-        """POST /v1/bridge/sync (§4.2-§4.5): signed discover, Dashboard clash check, upsert, soft delete."""
+        """POST /v1/bridge/sync (§6): signed discover, Dashboard clash check, parallel upserts, deletions,
+        bridge URL; all inside the request, nothing transactional.
+
+        apps/api/src/app/bridge/usecases/sync/sync.usecase.ts @4fae5061645b.
+        """
         bridge_url = _body_field(call.body, "bridgeUrl")
         if bridge_url is None:
-            # [inferred] the DTO lets it pass; SyncCommand's @IsDefined @IsString rejects it (§4.2).
+            # [inferred] the DTO lets it pass; SyncCommand's @IsDefined @IsString rejects it (§6.1).
             raise _ApiError(
                 400,
                 {
@@ -757,92 +1145,163 @@ class NovuCloudEmulator:
                 },
             )
         _require_http_url(bridge_url)
+        fault = call.sync_fault
+        if fault is not None and fault.stage == "before":
+            raise _internal_server_error()  # e.g. the database is down: nothing was applied
         env = call.environment
         try:
-            discover = self._call_bridge(env, bridge_url=bridge_url, action="discover", signed=True)
+            # [inferred wrapping] the SSRF message reaches the client as a 400 (§13).
+            self._refuse_by_ssrf_policy(bridge_url)
+        except _SsrfBlocked as blocked:
+            raise _http_exception(400, str(blocked)) from None
+        try:
+            discover = self._call_bridge(env, bridge_url=bridge_url, action="discover")
         except _BridgeRequestFailed as failure:
             raise _http_exception(400, str(failure)) from None
         if _is_js_falsy(discover):
-            # got answers '' for an empty 2xx body; `null` is falsy too (§4.4 step 2).
+            # got answers '' for an empty 2xx body; `null` is falsy too (executeDiscover).
             raise _http_exception(400, "Invalid Bridge URL Response")
         workflows = discover.get("workflows") if isinstance(discover, dict) else None
         if not isinstance(workflows, list) or not all(isinstance(w, dict) for w in workflows):
             raise _internal_server_error()  # Novu calls workflows.map() on it and crashes with a TypeError
-        # §4.4 step 2 says only a falsy discover body is "Invalid Bridge URL Response"; an empty
-        # `workflows` list is a valid answer: 201 {"data": []}, and step 5 then deletes every Framework
-        # workflow (§4.2; the API e2e test "should update bridge url" syncs `workflows: []` this way).
+        # An empty `workflows` list is a valid answer: 201 {"data": []}, and every Framework workflow is
+        # deleted (the API e2e test "should update bridge url" syncs `workflows: []` this way).
         with self._lock:
             live = self._live_workflows(env)
+            # findByTriggerIdentifier: any type, any origin, not deleted.
             existing = {_trigger_identifier(doc): doc for doc in live}
             for discovered in workflows:
                 clash = existing.get(discovered.get("workflowId"))
-                if clash is not None and clash.get("origin") and clash["origin"] != "external":
+                # processWorkflows: `workflow?.origin && workflow.origin !== EXTERNAL`. A v1 workflow without
+                # a stored origin is not a clash: the sync takes it over.
+                if clash is not None and clash.get("origin") and clash["origin"] != _EXTERNAL:
                     raise _http_exception(
                         400,
                         f"Workflow {discovered.get('workflowId')} was already created in Dashboard. "
                         "Please use another workflowId.",
                     )
             now = self._now()
-            persisted = [
-                self._upsert(env, discovered, existing.get(discovered.get("workflowId")), now=now)
-                for discovered in workflows
-            ]
+            # Promise.all over the upserts: the order of their side effects is not defined.
+            order = list(range(len(workflows)))
+            self._random.shuffle(order)
+            if fault is not None and fault.stage == "halfway":
+                for index in order[: (len(order) + 1) // 2]:
+                    self._upsert(
+                        env, workflows[index], existing.get(workflows[index].get("workflowId")), now=now
+                    )
+                raise _internal_server_error()
+            persisted: list[JsonObject] = [{} for _ in workflows]
+            for index in order:
+                discovered = workflows[index]
+                persisted[index] = self._upsert(
+                    env, discovered, existing.get(discovered.get("workflowId")), now=now
+                )
             kept_ids = {doc["_id"] for doc in persisted}
             for doc in live:
-                deletable = doc["type"] in _BRIDGE_TYPES and doc.get("origin") in _DELETABLE_ORIGINS
+                # disposeOldWorkflows: type BRIDGE or ECHO, origin external, undefined or null.
+                deletable = doc.get("type") in _BRIDGE_TYPES and doc.get("origin") in (_EXTERNAL, None)
                 if deletable and doc["_id"] not in kept_ids:
                     doc.update(deleted=True, deletedAt=now)
             env.bridge_url = bridge_url
             env.updated_at = now
-            return _Response(201, {"data": copy.deepcopy(persisted)})
+            response = _Response(201, {"data": copy.deepcopy(persisted)})
+        if fault is not None and fault.stage == "after" and not fault.from_gateway:
+            raise _internal_server_error()  # Novu's own failure after applying, e.g. in updateBridgeUrl
+        if fault is not None and fault.delay > 0:
+            self._stopping.wait(fault.delay)  # applied, answering late: the request is still in flight
+        return response
 
     def _v2_workflows(self, call: _Call) -> _Response:
-        """GET /v2/workflows (§4.8): every non-deleted workflow, newest first, paged by limit/offset."""
-        limit = min(_query_int(call.query, "limit", default=V2_DEFAULT_LIMIT, minimum=1), V2_MAX_LIMIT)
+        """GET /v2/workflows (§9): every non-deleted workflow, newest first, paged by limit/offset.
+
+        libs/dal/src/repositories/notification-template/notification-template.repository.ts @baacebcfbbe3
+        (getList): `.sort({createdAt: -1}).skip(offset).limit(limit)`, orderBy/orderDirection not applied,
+        no tie-breaker, so MongoDB may return equal createdAt in any order; `totalCount` counts all.
+        """
+        limit = _query_int(call.query, "limit", default=V2_DEFAULT_LIMIT, minimum=1)
+        if limit > V2_MAX_LIMIT:
+            # apps/api/src/app/shared/dtos/limit-offset-pagination.dto.ts @bb741c931760: @Max(100), a 422,
+            # not a silent cap.
+            raise _validation_error("limit", [f"limit must not be greater than {V2_MAX_LIMIT}"], limit)
         offset = _query_int(call.query, "offset", default=0, minimum=0)
         with self._lock:
             live = self._live_workflows(call.environment)
-            # orderBy createdAt, orderDirection DESC; insertion order breaks ties deterministically.
-            ordered = [
+            newest_first = [
                 doc
                 for _, doc in sorted(enumerate(live), key=lambda p: (p[1]["createdAt"], p[0]), reverse=True)
             ]
-            page = [_v2_summary(doc) for doc in ordered[offset : offset + limit]]
+            ordered: list[JsonObject] = []
+            for _, tied in itertools.groupby(newest_first, key=lambda doc: doc["createdAt"]):
+                group = list(tied)
+                if self._shuffle_ties:
+                    self._random.shuffle(group)
+                ordered.extend(group)
+            page = [_v2_list_item(doc) for doc in ordered[offset : offset + limit]]
             return _Response(200, {"data": {"workflows": page, "totalCount": len(live)}})
 
     def _agent_bridge(self, call: _Call) -> _Response:
-        """PUT /v1/agents/{agentId}/bridge (§5.2). The response body beyond `data` is [inferred]."""
-        (agent_id,) = call.path_params
-        bridge_url = _body_field(call.body, "bridgeUrl")
-        _require_http_url(bridge_url)
+        """PUT /v1/agents/{identifier}/bridge (§12), behind the agents guard (see `handle`).
+
+        apps/api/src/app/agents/agents.controller.ts @5b14d70cb85b (updateAgentBridge) with
+        UpdateAgentBridgeRequestDto (`bridgeUrl`, `devBridgeUrl`: IsUrl({require_tld: false});
+        `devBridgeActive`: IsBoolean) and
+        apps/api/src/app/agents/usecases/update-agent/update-agent.usecase.ts @16177809bd47.
+        """
+        (identifier,) = call.path_params
+        body = call.body if isinstance(call.body, dict) else {}
+        for name in ("bridgeUrl", "devBridgeUrl"):
+            value = body.get(name)
+            if value is not None and not _is_url_any_protocol(value):
+                raise _validation_error(name, [f"{name} must be a URL address"], value)
+        active = body.get("devBridgeActive")
+        if active is not None and not isinstance(active, bool):
+            raise _validation_error("devBridgeActive", ["devBridgeActive must be a boolean value"], active)
+        fields = [name for name in ("bridgeUrl", "devBridgeUrl", "devBridgeActive") if name in body]
+        if not fields:
+            raise _http_exception(400, "At least one field must be provided.")
+        env = call.environment
+        if ("devBridgeUrl" in body or "devBridgeActive" in body) and env.name.lower() == "production":
+            raise _http_exception(403, "Dev bridge settings cannot be modified in production environments.")
+        for name in ("bridgeUrl", "devBridgeUrl"):
+            if body.get(name):
+                try:
+                    self._refuse_by_ssrf_policy(str(body[name]))
+                except _SsrfBlocked as blocked:
+                    raise _http_exception(400, f"{name}: {blocked}") from None
         with self._lock:
-            call.environment.agent_bridge_urls[agent_id] = bridge_url
-        return _Response(
-            200,
-            {
-                "data": {
-                    "agentId": agent_id,
-                    "bridgeUrl": bridge_url,
-                    "_environmentId": call.environment.id,
-                    "updatedAt": self._now(),
-                }
-            },
-        )
+            agent = env.agents.get(identifier)
+            if agent is None:
+                raise _http_exception(404, f'Agent with identifier "{identifier}" was not found.')
+            for name in fields:
+                agent[name] = body[name]
+            agent["updatedAt"] = self._now()
+            return _Response(200, {"data": _agent_response(agent)})
 
-    # ----------------------------------------------------------------- Novu calling the bridge (§4.3)
+    # ----------------------------------------------------------------- Novu calling the bridge (§6.2)
 
-    def _call_bridge(self, env: _Environment, *, bridge_url: str, action: str, signed: bool) -> Any:
-        """GET the bridge as ExecuteBridgeRequest does: one retry after 2 s for retryable failures."""
+    def _refuse_by_ssrf_policy(self, url: str) -> None:
+        with self._lock:
+            enabled = self._ssrf_policy
+        if enabled:
+            _ssrf_check(url)
+
+    def _call_bridge(self, env: _Environment, *, bridge_url: str, action: str) -> Any:
+        """GET the bridge as ExecuteBridgeRequest does: signed, one retry after 2 s for retryable failures.
+
+        libs/application-generic/src/usecases/execute-bridge-request/execute-bridge-request.usecase.ts
+        @a21077a7b661 signs every request, health-check included, with the secret GetDecryptedSecretKey
+        returns: the environment's active bridge signing secret, else its API key
+        (get-decrypted-secret-key.usecase.ts, signing-secret-resolver.service.ts @5acc4aa48fc8; §3.3).
+        """
         url = _url_with_action(bridge_url, action)
+        with self._lock:
+            secret = env.bridge_signing_secret or env.api_key
         headers = {
             "Bypass-Tunnel-Reminder": "true",
             "Content-Type": "application/json",
             "User-Agent": _GOT_USER_AGENT,
+            "novu-signature": _signature_header(secret_key=secret, timestamp_ms=int(self._clock() * 1000)),
         }
-        if signed:
-            headers["novu-signature"] = _signature_header(
-                secret_key=env.api_key, timestamp_ms=int(self._clock() * 1000)
-            )
         # rejectUnauthorized only when the environment is named production (case-insensitive).
         verify_tls = env.name.lower() == "production"
         try:
@@ -877,7 +1336,7 @@ class NovuCloudEmulator:
             try:
                 return json.loads(response.content.decode("utf-8"))
             except ValueError:
-                # got's ParseError is mapped to the redirects message: the real bug of §4.5.
+                # got's ParseError is mapped to the redirects message: the real bug of §6.4.
                 raise _BridgeRequestFailed(_max_redirects_message(bridge_url), retryable=False) from None
         raise _BridgeRequestFailed(
             _bridge_error_message(response, bridge_url=bridge_url),
@@ -889,9 +1348,14 @@ class NovuCloudEmulator:
     def _upsert(
         self, env: _Environment, discovered: JsonObject, existing: JsonObject | None, *, now: str
     ) -> JsonObject:
-        """§4.4 step 4: create or update one Framework workflow, keeping ids of existing steps."""
+        """One Framework workflow as sync.usecase.ts @4fae5061645b creates or updates it (§6.3).
+
+        createWorkflow sets origin external and type BRIDGE; the update command
+        (mapDiscoverWorkflowToUpdateWorkflowCommand) sets type BRIDGE and rawData but no origin, so a
+        taken-over workflow keeps its stored origin (or none). Existing step ids are kept by stepId.
+        """
         workflow_id = str(discovered.get("workflowId"))
-        old_steps = {step["stepId"]: step for step in existing["steps"]} if existing else {}
+        old_steps = {step.get("stepId"): step for step in existing["steps"]} if existing else {}
         active = discovered.get("active")
         active = True if active is None else bool(active)
         document: JsonObject = {
@@ -900,24 +1364,31 @@ class NovuCloudEmulator:
             "description": discovered.get("description") or "",
             "active": active,
             "status": "ACTIVE" if active else "INACTIVE",
-            "origin": "external",
-            "type": "BRIDGE",
-            "tags": discovered.get("tags") or [],
-            "severity": discovered.get("severity") or "none",
-            "triggers": [{"type": "event", "identifier": workflow_id, "variables": []}],
-            "steps": [
-                self._step_document(step, old_steps.get(step.get("stepId")))
-                for step in discovered.get("steps") or []
-            ],
-            "payloadSchema": (discovered.get("payload") or {}).get("schema"),
-            "controls": {"schema": (discovered.get("controls") or {}).get("schema")},
-            "rawData": _raw_data(discovered),
-            "_environmentId": env.id,
-            "_organizationId": self._organization_id,
-            "deleted": False,
-            "createdAt": existing["createdAt"] if existing else now,
-            "updatedAt": now,
         }
+        if existing is None:
+            document["origin"] = _EXTERNAL
+        elif "origin" in existing:
+            document["origin"] = existing["origin"]
+        document.update(
+            {
+                "type": "BRIDGE",
+                "tags": discovered.get("tags") or [],
+                "severity": discovered.get("severity") or "none",
+                "triggers": [{"type": "event", "identifier": workflow_id, "variables": []}],
+                "steps": [
+                    self._step_document(step, old_steps.get(step.get("stepId")))
+                    for step in discovered.get("steps") or []
+                ],
+                "payloadSchema": (discovered.get("payload") or {}).get("schema"),
+                "controls": {"schema": (discovered.get("controls") or {}).get("schema")},
+                "rawData": _raw_data(discovered),
+                "_environmentId": env.id,
+                "_organizationId": self._organization_id,
+                "deleted": False,
+                "createdAt": existing["createdAt"] if existing else now,
+                "updatedAt": now,
+            }
+        )
         if existing is not None:
             existing.clear()
             existing.update(document)
@@ -948,6 +1419,64 @@ class NovuCloudEmulator:
                 "code": step.get("code"),
             },
         }
+
+    def _dashboard_step(self, name: str, step_type: str) -> JsonObject:
+        """A step as upsert-workflow.usecase.ts @4fae5061645b (mapSingleStep) stores a new Dashboard step."""
+        template_id = self._new_object_id()
+        return {
+            "_id": template_id,
+            "_templateId": template_id,
+            "stepId": _slugify(name),
+            "name": name,
+            "issues": {},
+            "template": {"_id": template_id, "type": step_type, "name": name, "controls": {}, "content": ""},
+            "controlValues": copy.deepcopy(_DASHBOARD_STEP_CONTROLS.get(step_type, {})),
+        }
+
+    def _workflow_document(
+        self,
+        *,
+        workflow_id: str,
+        name: str,
+        stored_type: str | None,
+        stored_origin: str | None,
+        steps: list[JsonObject],
+        created_at: str | None,
+        tags: list[str] | None = None,
+    ) -> JsonObject:
+        """A stored workflow; a None type or origin is left out, as MongoDB leaves an unset path out."""
+        now = created_at or self._now()
+        document: JsonObject = {
+            "_id": self._new_object_id(),
+            "name": name,
+            "description": "",
+            "active": True,
+            "status": "ACTIVE",
+        }
+        if stored_origin is not None:
+            document["origin"] = stored_origin
+        if stored_type is not None:
+            document["type"] = stored_type
+        document.update(
+            {
+                "tags": tags or [],
+                "severity": "none",
+                "triggers": [{"type": "event", "identifier": workflow_id, "variables": []}],
+                "steps": steps,
+                "deleted": False,
+                "createdAt": now,
+                "updatedAt": now,
+            }
+        )
+        return document
+
+    def _insert(self, env: _Environment, document: JsonObject) -> None:
+        workflow_id = _trigger_identifier(document)
+        if any(_trigger_identifier(doc) == workflow_id for doc in self._live_workflows(env)):
+            raise ValueError(f"Workflow {workflow_id!r} already exists in {env.name}.")
+        document["_environmentId"] = env.id
+        document["_organizationId"] = self._organization_id
+        env.workflows.append(document)
 
     def _environment_document(self, env: _Environment) -> JsonObject:
         document: JsonObject = {
@@ -1007,24 +1536,109 @@ def _empty_discover(workflow_id: str) -> JsonObject:
     }
 
 
-def _v2_summary(doc: JsonObject) -> JsonObject:
-    workflow_id = _trigger_identifier(doc)
-    return {
+def _computed_origin(doc: JsonObject) -> str:
+    """`computeOrigin` of libs/application-generic/src/utils/notification-template-mapper.ts @2ad1bc712e6f
+    (§9): no type and no stored origin, or type REGULAR: novu-cloud-v1; else the stored origin or external."""
+    if "type" not in doc and "origin" not in doc:
+        return _NOVU_CLOUD_V1
+    if doc.get("type") == "REGULAR":
+        return _NOVU_CLOUD_V1
+    return str(doc.get("origin") or _EXTERNAL)
+
+
+def _v2_list_item(doc: JsonObject) -> JsonObject:
+    """`toMinifiedWorkflowDto` of libs/application-generic/src/utils/notification-template-mapper.ts
+    @2ad1bc712e6f (§9); undefined values are left out, as JSON.stringify leaves them out."""
+    name = doc.get("name") or "Missing Name"
+    item: JsonObject = {
         "_id": doc["_id"],
-        "workflowId": workflow_id,
-        "slug": f"{_slugify(doc['name']) or 'workflow'}_wf_{_base62(doc['_id'])}",
-        "name": doc["name"],
-        "tags": doc.get("tags", []),
-        "status": doc.get("status", "ACTIVE"),
-        "origin": doc.get("origin"),
-        "updatedAt": doc["updatedAt"],
-        "createdAt": doc["createdAt"],
-        "stepTypeOverviews": [step["template"]["type"] for step in doc.get("steps", [])],
+        "workflowId": _trigger_identifier(doc),
+        "slug": _build_slug(name, "wf_", doc["_id"]),
+        "name": name,
+        "origin": _computed_origin(doc),
+    }
+    if doc.get("tags") is not None:
+        item["tags"] = doc["tags"]
+    steps = doc.get("steps") or []
+    item.update(
+        {
+            "updatedAt": doc.get("updatedAt") or "",
+            "lastPublishedAt": doc.get("lastPublishedAt") or "",
+            "stepTypeOverviews": [
+                step_type for step in steps if (step_type := (step.get("template") or {}).get("type"))
+            ],
+            "createdAt": doc.get("createdAt") or "",
+            "status": doc.get("status") or "ACTIVE",
+        }
+    )
+    if doc.get("lastTriggeredAt") is not None:
+        item["lastTriggeredAt"] = doc["lastTriggeredAt"]
+    item["isTranslationEnabled"] = bool(doc.get("isTranslationEnabled"))
+    item["steps"] = [_v2_list_step(step) for step in steps]
+    return item
+
+
+def _v2_list_step(step: JsonObject) -> JsonObject:
+    """`toStepListResponseDto` (same file): slug from the step name and _templateId, type, issues."""
+    listed: JsonObject = {
+        "slug": _build_slug(step.get("name") or "Missing Name", "st_", str(step.get("_templateId") or "0")),
+        "type": (step.get("template") or {}).get("type"),
+    }
+    if step.get("issues") is not None:
+        listed["issues"] = step["issues"]
+    return listed
+
+
+def _dashboard_update_body(document: JsonObject) -> JsonObject:
+    """What the Dashboard sends to `PUT /v2/workflows/:id` (UpdateWorkflowDto), stored as rawData by
+    upsert-workflow.usecase.ts @4fae5061645b (buildUpdateWorkflowCommand: `rawData: workflowDto`), §10."""
+    return {
+        "name": document["name"],
+        "workflowId": _trigger_identifier(document),
+        "description": document.get("description", ""),
+        "tags": list(document.get("tags") or []),
+        "active": document.get("active", True),
+        "validatePayload": False,
+        "steps": [
+            {
+                "_id": step["_templateId"],
+                "name": step["name"],
+                "type": step["template"]["type"],
+                "controlValues": copy.deepcopy(step.get("controlValues", {})),
+            }
+            for step in document.get("steps") or []
+        ],
+        "preferences": {
+            "user": None,
+            "workflow": {"all": {"enabled": True, "readOnly": False}, "channels": {}},
+        },
+        "origin": _NOVU_CLOUD,
     }
 
 
+def _agent_response(agent: JsonObject) -> JsonObject:
+    """`toAgentResponse` of apps/api/src/app/agents/mappers/agent-response.mapper.ts @16177809bd47."""
+    keys = (
+        "_id",
+        "name",
+        "identifier",
+        "description",
+        "active",
+        "behavior",
+        "bridgeUrl",
+        "devBridgeUrl",
+        "devBridgeActive",
+        "runtime",
+        "_environmentId",
+        "_organizationId",
+        "createdAt",
+        "updatedAt",
+    )
+    return {key: copy.deepcopy(agent[key]) for key in keys if agent.get(key) is not None}
+
+
 def _bridge_error_message(response: requests.Response, *, bridge_url: str) -> str:
-    """handleResponseError of ExecuteBridgeRequest for a non-2xx answer (§4.5)."""
+    """handleResponseError of ExecuteBridgeRequest for a non-2xx answer (§6.4)."""
     try:
         body = json.loads(response.content.decode("utf-8"))
     except ValueError:
@@ -1088,6 +1702,7 @@ def _rate_limit_headers() -> dict[str, str]:
 
 _ROUTES: tuple[tuple[str, re.Pattern[str], _Handler], ...] = (
     ("GET", re.compile(r"/v1/environments/me"), NovuCloudEmulator._environments_me),
+    ("GET", re.compile(r"/v1/environments"), NovuCloudEmulator._environments_list),
     ("POST", re.compile(r"/v1/bridge/diff"), NovuCloudEmulator._bridge_diff),
     ("POST", re.compile(r"/v1/bridge/validate"), NovuCloudEmulator._bridge_validate),
     ("POST", re.compile(r"/v1/bridge/sync"), NovuCloudEmulator._bridge_sync),
@@ -1107,6 +1722,9 @@ def _handler_for(emulator: NovuCloudEmulator) -> type[BaseHTTPRequestHandler]:
             response = emulator.handle(
                 method=self.command, path=self.path, headers=headers, raw_body=raw_body
             )
+            if response.status == _NO_ANSWER.status:
+                self.close_connection = True  # a lost answer: the connection closes with no response
+                return
             payload = _json_bytes(response.body)
             self.send_response(response.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -1,4 +1,4 @@
-"""The Novu Cloud emulator, checked against /work/shared/reference/novu-protocol.md and a real bridge.
+"""The Novu Cloud emulator, checked against docs/novu-protocol.md (Novu's source) and a real bridge.
 
 These tests keep the emulator honest independently of the action: plain `requests` calls, signatures
 computed here with hmac, expected texts taken from the reference (and the real bridge's captured bodies).
@@ -38,6 +38,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DISCOVER_FIXTURE = (FIXTURES / "discover.json").read_bytes()
 MISMATCH_MESSAGE = json.loads((FIXTURES / "signature-mismatch.json").read_text())["body"]["message"]
 BRIDGE_WORKFLOW_IDS = ["welcome", "digest-comments", "sms-alert", "invoice-paid"]
+FIXTURE_WORKFLOW_IDS = ["digest-comments", "sms-alert", "welcome"]  # discover.json, sorted
 
 
 def unreachable_message(url: str) -> str:
@@ -68,7 +69,7 @@ def signed_discover(bridge_url: str, secret: str) -> dict[str, Any]:
 
 
 def without_unknown_schema(discovered_workflow: dict[str, Any]) -> dict[str, Any]:
-    """What §4.4 says Novu stores as rawData."""
+    """What §6.3 says Novu stores as rawData."""
     raw = copy.deepcopy(discovered_workflow)
     for key in ("payload", "controls"):
         raw[key].pop("unknownSchema", None)
@@ -240,7 +241,7 @@ def scripted() -> Iterator[Callable[..., ScriptedBridge]]:
         bridge.close()
 
 
-# ---- §4.1 basics
+# ---- §4 basics, §5 environments
 
 
 @pytest.mark.parametrize(
@@ -300,7 +301,7 @@ def test_environments_me_identifies_the_keys_environment_without_its_keys(cloud:
         assert PROD_KEY not in response.text
 
 
-# ---- §4.2-§4.5 sync
+# ---- §6 sync
 
 
 def test_sync_stores_the_real_bridges_workflows_in_discover_order(
@@ -327,7 +328,8 @@ def test_sync_stores_the_real_bridges_workflows_in_discover_order(
     assert documents[2]["severity"] == "high"
     assert documents[0]["name"] == "welcome"
     assert documents[0]["description"] == ""
-    assert cloud.workflow_ids("Development") == BRIDGE_WORKFLOW_IDS
+    # The upserts run in parallel (§6.3): the response keeps discover order, the creation order is undefined.
+    assert sorted(cloud.workflow_ids("Development")) == sorted(BRIDGE_WORKFLOW_IDS)
     assert cloud.workflow_ids("Production") == []
     assert cloud.bridge_url("Development") == dev_bridge.url
     me = api(cloud, "GET", "/v1/environments/me").json()["data"]
@@ -337,7 +339,7 @@ def test_sync_stores_the_real_bridges_workflows_in_discover_order(
 def test_discover_request_is_signed_as_novu_signs_it(
     sleeps: list[float], scripted: Callable[..., ScriptedBridge]
 ) -> None:
-    """§2 test vector: secret test-secret-key at t=1700000000000 signs "<t>.{}" to 2254…f00d."""
+    """§3 test vector: secret test-secret-key at t=1700000000000 signs "<t>.{}" to 2254…f00d."""
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     emulator = NovuCloudEmulator(sleep=sleeps.append, clock=lambda: 1_700_000_000.0)
     emulator.add_environment("Development", api_key="test-secret-key")
@@ -367,12 +369,15 @@ def test_sync_replaces_an_action_already_in_the_bridge_url(
 def test_resync_updates_in_place_and_soft_deletes_what_the_bridge_dropped(
     cloud: NovuCloudEmulator, dev_bridge: RunningBridge, partial_bridge: RunningBridge
 ) -> None:
-    cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")
+    cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")  # v1, REGULAR
+    cloud.seed_dashboard_workflow("Development", name="New Dashboard")  # BRIDGE, origin novu-cloud
     cloud.seed_workflow("Development", workflow_id="retired-flow")  # an old Framework workflow
     cloud.seed_workflow("Development", workflow_id="pre-origin-flow", origin=None)  # synced before #6663
     first = {doc["rawData"]["workflowId"]: doc for doc in sync(cloud, dev_bridge.url).json()["data"]}
 
-    assert cloud.workflow_ids("Development") == ["made-in-dashboard", *BRIDGE_WORKFLOW_IDS]
+    assert sorted(cloud.workflow_ids("Development")) == sorted(
+        ["made-in-dashboard", "new-dashboard", *BRIDGE_WORKFLOW_IDS]
+    )
 
     second = sync(cloud, partial_bridge.url)
 
@@ -383,31 +388,40 @@ def test_resync_updates_in_place_and_soft_deletes_what_the_bridge_dropped(
         before = first[doc["rawData"]["workflowId"]]
         assert (doc["_id"], doc["createdAt"]) == (before["_id"], before["createdAt"])
         assert [s["_id"] for s in doc["steps"]] == [s["_id"] for s in before["steps"]]
-    assert cloud.workflow_ids("Development") == ["made-in-dashboard", "welcome", "sms-alert"]
-    listed = api(cloud, "GET", "/v2/workflows").json()["data"]
-    assert sorted(w["workflowId"] for w in listed["workflows"]) == [
+    assert sorted(cloud.workflow_ids("Development")) == [
         "made-in-dashboard",
+        "new-dashboard",
         "sms-alert",
         "welcome",
     ]
-    assert listed["totalCount"] == 3
+    listed = api(cloud, "GET", "/v2/workflows").json()["data"]
+    assert sorted(w["workflowId"] for w in listed["workflows"]) == [
+        "made-in-dashboard",
+        "new-dashboard",
+        "sms-alert",
+        "welcome",
+    ]
+    assert listed["totalCount"] == 4
     current = api(cloud, "POST", "/v1/bridge/diff", body={"bridgeUrl": partial_bridge.url}).json()["data"][
         "current"
     ]
-    assert [raw["workflowId"] for raw in current["workflows"]] == ["welcome", "sms-alert"]
+    # The never-edited Dashboard workflow is BRIDGE too: its rawData is null (§7).
+    assert sorted(raw["workflowId"] for raw in current["workflows"] if raw) == ["sms-alert", "welcome"]
+    assert current["workflows"].count(None) == 1
 
 
 def test_sync_of_a_bridge_without_workflows_deletes_every_framework_workflow(
     cloud: NovuCloudEmulator, dev_bridge: RunningBridge, empty_bridge: RunningBridge
 ) -> None:
     cloud.seed_workflow("Development", workflow_id="made-in-dashboard", origin="novu-cloud")
+    cloud.seed_dashboard_workflow("Development", name="New Dashboard")
     sync(cloud, dev_bridge.url)
 
     response = sync(cloud, empty_bridge.url)
 
     assert response.status_code == 201
     assert response.json() == {"data": []}
-    assert cloud.workflow_ids("Development") == ["made-in-dashboard"]
+    assert cloud.workflow_ids("Development") == ["made-in-dashboard", "new-dashboard"]
     assert cloud.bridge_url("Development") == empty_bridge.url
 
 
@@ -442,7 +456,7 @@ def test_a_workflow_without_origin_is_not_a_dashboard_clash(
 
     assert response.status_code == 201
     assert response.json()["data"][0]["_id"] == seeded["_id"]
-    assert cloud.workflow_ids("Development") == BRIDGE_WORKFLOW_IDS
+    assert sorted(cloud.workflow_ids("Development")) == sorted(BRIDGE_WORKFLOW_IDS)
 
 
 def test_bridge_running_with_another_environments_key_gives_the_bridges_mismatch_message(
@@ -579,7 +593,7 @@ def test_sync_rejects_a_bridge_url_that_is_not_http(cloud: NovuCloudEmulator) ->
     assert "bridgeUrl" in missing.json()["cause"]
 
 
-# ---- §4.6 diff
+# ---- §7 diff
 
 
 def test_diff_before_the_first_sync_is_bridge_url_not_found(cloud: NovuCloudEmulator) -> None:
@@ -602,7 +616,8 @@ def test_diff_after_sync_returns_raw_data_without_unknown_schema(
     data = response.json()["data"]
     assert data["new"] == request_body
     assert data["current"]["bridgeUrl"] == dev_bridge.url
-    assert data["current"]["workflows"] == [without_unknown_schema(w) for w in dev_discover["workflows"]]
+    by_id = {raw["workflowId"]: raw for raw in data["current"]["workflows"]}  # a v1 workflow has no rawData
+    assert by_id == {w["workflowId"]: without_unknown_schema(w) for w in dev_discover["workflows"]}
     for raw in data["current"]["workflows"]:
         assert "unknownSchema" not in raw["payload"]
         assert "unknownSchema" not in raw["controls"]
@@ -619,7 +634,7 @@ def test_diff_reads_stored_state_and_never_calls_the_bridge(
     assert len(bridge.received) == 1
 
 
-# ---- §4.7 validate
+# ---- §8 validate
 
 
 def test_validate_reports_a_reachable_bridge_as_valid(
@@ -631,17 +646,24 @@ def test_validate_reports_a_reachable_bridge_as_valid(
     assert response.json() == {"data": {"isValid": True}}
 
 
-def test_validate_health_check_is_unsigned(
-    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+def test_validate_health_check_is_signed_like_every_bridge_request(
+    sleeps: list[float], scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    """ExecuteBridgeRequest signs every request, health-check included (§3, §8)."""
     bridge = scripted(Answer(200, (FIXTURES / "health.json").read_bytes()))
+    emulator = NovuCloudEmulator(sleep=sleeps.append, clock=lambda: 1_700_000_000.0)
+    emulator.add_environment("Development", api_key="test-secret-key")
+    with emulator:
+        answer = api(
+            emulator, "POST", "/v1/bridge/validate", key="test-secret-key", body={"bridgeUrl": bridge.url}
+        )
 
-    assert api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": bridge.url}).json() == {
-        "data": {"isValid": True}
-    }
+    assert answer.json() == {"data": {"isValid": True}}
     [(path, headers)] = bridge.received
     assert path == "/api/novu?action=health-check"
-    assert "novu-signature" not in headers
+    assert headers["novu-signature"] == (
+        "t=1700000000000,v1=2254412395c724a8c0af3c5d2c3ff787d8aa6b9c0b8c5cedd111e7e41444f00d"
+    )
 
 
 def test_validate_reports_an_unreachable_bridge_as_invalid_with_the_reason(cloud: NovuCloudEmulator) -> None:
@@ -681,19 +703,21 @@ def test_a_bridge_cloud_cannot_reach_fails_validate_and_sync_alike(
     assert sync(cloud, dev_bridge.url).status_code == 201
 
 
-# ---- §4.8 v2 list
+# ---- §9 v2 list
 
 
 def test_v2_list_pages_through_every_workflow_with_a_total_count(
-    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+    sleeps: list[float], dev_bridge: RunningBridge
 ) -> None:
-    for number in range(7):
-        cloud.seed_workflow("Development", workflow_id=f"dashboard-{number}", origin="novu-cloud")
-    sync(cloud, dev_bridge.url)
+    """With ties in a stable order (not what MongoDB promises, see the tie tests below) offsets add up."""
+    with new_cloud(sleeps, shuffle_ties=False) as cloud:
+        for number in range(7):
+            cloud.seed_dashboard_workflow("Development", name=f"Dashboard {number}")
+        sync(cloud, dev_bridge.url)
 
-    pages = [
-        api(cloud, "GET", f"/v2/workflows?limit=4&offset={offset}").json()["data"] for offset in (0, 4, 8)
-    ]
+        pages = [
+            api(cloud, "GET", f"/v2/workflows?limit=4&offset={offset}").json()["data"] for offset in (0, 4, 8)
+        ]
 
     assert [len(page["workflows"]) for page in pages] == [4, 4, 3]
     assert {page["totalCount"] for page in pages} == {11}
@@ -718,25 +742,27 @@ def test_v2_list_pages_through_every_workflow_with_a_total_count(
         } <= set(item)
 
 
-def test_v2_list_defaults_to_50_and_caps_the_limit_at_100(cloud: NovuCloudEmulator) -> None:
+def test_v2_list_defaults_to_50_and_refuses_a_limit_above_100(cloud: NovuCloudEmulator) -> None:
     for number in range(120):
         cloud.seed_workflow("Development", workflow_id=f"wf-{number}", origin="novu-cloud")
 
     default = api(cloud, "GET", "/v2/workflows").json()["data"]
-    capped = api(cloud, "GET", "/v2/workflows?limit=500").json()["data"]
+    too_many = api(cloud, "GET", "/v2/workflows?limit=500")
     last = api(cloud, "GET", "/v2/workflows?limit=100&offset=100").json()["data"]
 
     assert (len(default["workflows"]), default["totalCount"]) == (50, 120)
-    assert len(capped["workflows"]) == 100
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"]["limit"]["messages"] == ["limit must not be greater than 100"]
     assert len(last["workflows"]) == 20
 
 
-# ---- §4.9 idempotency
+# ---- §11 idempotency
 
 
 def test_idempotent_replay_returns_the_cached_answer_without_calling_the_bridge_again(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     key = {"Idempotency-Key": "run-1-attempt-1-development"}
 
@@ -756,6 +782,7 @@ def test_idempotent_replay_returns_the_cached_answer_without_calling_the_bridge_
 def test_idempotent_replay_repeats_a_cached_error(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(json_answer(401, {"message": MISMATCH_MESSAGE, "code": "SignatureMismatchError"}))
     key = {"Idempotency-Key": "k-error"}
 
@@ -771,6 +798,7 @@ def test_idempotent_replay_repeats_a_cached_error(
 def test_same_key_with_another_body_is_422(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     sync(cloud, bridge.url, headers={"Idempotency-Key": "k-body"})
 
@@ -788,6 +816,7 @@ def test_same_key_with_another_body_is_422(
 def test_same_key_while_the_first_request_is_in_flight_is_409_retry_after_1(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     release = threading.Event()
     bridge = scripted(Answer(200, DISCOVER_FIXTURE), hold=release)
     results: list[requests.Response] = []
@@ -816,6 +845,7 @@ def test_same_key_while_the_first_request_is_in_flight_is_409_retry_after_1(
 def test_idempotency_key_longer_than_255_characters_is_400(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     too_long = "k" * 256
 
@@ -836,6 +866,7 @@ def test_idempotency_keys_are_scoped_to_the_organisation_not_the_environment(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
     """Why a key must name the environment: the same key and body under the Production key is a replay."""
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     sync(cloud, bridge.url, key=DEV_KEY, headers={"Idempotency-Key": "run-1"})
 
@@ -852,6 +883,7 @@ def test_idempotency_keys_are_scoped_to_the_organisation_not_the_environment(
 def test_injected_503s_come_first_and_are_recorded(
     cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
 ) -> None:
+    cloud.set_idempotency(True)  # the organisation's IS_API_IDEMPOTENCY_ENABLED flag (§11)
     bridge = scripted(Answer(200, DISCOVER_FIXTURE))
     cloud.fail_next("POST", "/v1/bridge/sync", status=503, times=2)
 
@@ -898,20 +930,79 @@ def test_removed_endpoint_answers_404_as_if_the_api_lacked_it(
     assert api(cloud, "GET", "/v2/workflows").status_code == 200
 
 
-def test_agent_bridge_url_is_set_and_recorded(cloud: NovuCloudEmulator) -> None:
+def test_agents_answer_a_bare_404_while_the_organisation_lacks_conversational_agents(
+    cloud: NovuCloudEmulator,
+) -> None:
+    """AgentConversationEnabledGuard throws `new NotFoundException()`: no `error`, no agent name (§12)."""
+    cloud.add_agent("Development", "support-bot")
+
+    response = api(cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "https://a.example/api"})
+
+    body = assert_nest_error(response, status=404, message="Not Found", path="/v1/agents/support-bot/bridge")
+    assert "error" not in body
+    assert cloud.agent_bridge_urls("Development") == {}
+
+
+def test_agent_bridge_url_is_set_on_an_existing_agent(cloud: NovuCloudEmulator) -> None:
+    cloud.set_conversational_agents(True)
+    agent_id = cloud.add_agent("Development", "support-bot", name="Support bot")
+
     response = api(
         cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "https://app.example.com/api/novu"}
     )
-    invalid = api(cloud, "PUT", "/v1/agents/support-bot/bridge", body={"bridgeUrl": "nope"})
 
     assert response.status_code == 200
-    assert response.json()["data"]["agentId"] == "support-bot"
+    agent = response.json()["data"]
+    assert agent["_id"] == agent_id
+    assert (agent["identifier"], agent["name"], agent["active"]) == ("support-bot", "Support bot", True)
+    assert agent["bridgeUrl"] == "https://app.example.com/api/novu"
+    assert {"_environmentId", "_organizationId", "createdAt", "updatedAt"} <= set(agent)
     assert cloud.agent_bridge_urls("Development") == {"support-bot": "https://app.example.com/api/novu"}
-    assert invalid.status_code == 422
-    [recorded, _] = cloud.requests_to("PUT", "/v1/agents/")
+    assert cloud.agent_bridge_urls("Production") == {}
+    [recorded] = cloud.requests_to("PUT", "/v1/agents/")
     assert recorded.body == {"bridgeUrl": "https://app.example.com/api/novu"}
     assert recorded.headers["authorization"] == f"ApiKey {DEV_KEY}"
-    assert json.loads(recorded.raw_body) == recorded.body
+
+
+def test_agent_that_does_not_exist_is_404_with_its_identifier(cloud: NovuCloudEmulator) -> None:
+    cloud.set_conversational_agents(True)
+
+    response = api(cloud, "PUT", "/v1/agents/ghost/bridge", body={"bridgeUrl": "https://app.example.com/x"})
+
+    body = assert_nest_error(
+        response,
+        status=404,
+        message='Agent with identifier "ghost" was not found.',
+        path="/v1/agents/ghost/bridge",
+    )
+    assert body["error"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "status", "message"),
+    [
+        (DEV_KEY, {"bridgeUrl": "not a url"}, 422, "Validation Error"),
+        (DEV_KEY, {}, 400, "At least one field must be provided."),
+        (
+            PROD_KEY,
+            {"devBridgeUrl": "https://x.example/api"},
+            403,
+            "Dev bridge settings cannot be modified in production environments.",
+        ),
+    ],
+)
+def test_agent_bridge_update_refusals(
+    cloud: NovuCloudEmulator, key: str, body: dict[str, Any], status: int, message: str
+) -> None:
+    cloud.set_conversational_agents(True)
+    cloud.add_agent("Development", "support-bot")
+    cloud.add_agent("Production", "support-bot")
+
+    response = api(cloud, "PUT", "/v1/agents/support-bot/bridge", key=key, body=body)
+
+    assert response.status_code == status
+    assert response.json()["message"] == message
+    assert cloud.agent_bridge_urls("Development") == cloud.agent_bridge_urls("Production") == {}
 
 
 def test_command_line_prints_the_url_and_writes_state_without_keys(tmp_path: Path) -> None:
@@ -976,3 +1067,455 @@ def test_seed_synced_stores_what_a_sync_would_store():
     assert current["bridgeUrl"] == "https://b.example.com/api/novu"
     assert [w["workflowId"] for w in current["workflows"]] == [w["workflowId"] for w in served]
     assert all("unknownSchema" not in w["payload"] for w in current["workflows"])
+
+
+# ---- §10 Dashboard and v1 workflows, §9 computed origins
+
+
+def test_new_dashboard_workflows_are_bridge_type_with_null_raw_data_until_edited(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    untouched = cloud.seed_dashboard_workflow("Development", name="Order Shipped")
+    edited = cloud.seed_dashboard_workflow(
+        "Development", name="Password reset", step_types=("email", "sms"), edited=True
+    )
+    cloud.seed_v1_workflow("Development", workflow_id="legacy-v1")
+    sync(cloud, dev_bridge.url)
+
+    docs = {doc["triggers"][0]["identifier"]: doc for doc in cloud.workflows("Development")}
+    current = api(cloud, "POST", "/v1/bridge/diff", body={}).json()["data"]["current"]["workflows"]
+
+    assert (untouched, edited) == ("order-shipped", "password-reset")
+    assert (docs[untouched]["type"], docs[untouched]["origin"]) == ("BRIDGE", "novu-cloud")
+    assert "rawData" not in docs[untouched]
+    assert docs["legacy-v1"]["type"] == "REGULAR"
+    assert "origin" not in docs["legacy-v1"]
+    assert len(current) == 6  # 4 framework + 2 Dashboard; the REGULAR one is not BRIDGE/ECHO
+    assert current.count(None) == 1
+    [dashboard_body] = [raw for raw in current if raw and "steps" in raw and "stepId" not in raw["steps"][0]]
+    assert dashboard_body["workflowId"] == "password-reset"
+    assert dashboard_body["name"] == "Password reset"
+    assert [step["type"] for step in dashboard_body["steps"]] == ["email", "sms"]
+    assert all({"_id", "name", "type", "controlValues"} == set(step) for step in dashboard_body["steps"])
+    assert "payload" not in dashboard_body
+
+
+@pytest.mark.parametrize(
+    ("seed", "origin"),
+    [
+        (lambda c: c.seed_workflow("Development", workflow_id="wf"), "external"),
+        (lambda c: c.seed_workflow("Development", workflow_id="wf", origin=None), "external"),
+        (lambda c: c.seed_dashboard_workflow("Development", name="wf"), "novu-cloud"),
+        (lambda c: c.seed_v1_workflow("Development", workflow_id="wf"), "novu-cloud-v1"),
+        (
+            lambda c: c.seed_v1_workflow("Development", workflow_id="wf", stored_origin="novu-cloud"),
+            "novu-cloud-v1",
+        ),
+        (lambda c: c.seed_v1_workflow("Development", workflow_id="wf", stored_type=None), "novu-cloud-v1"),
+    ],
+    ids=["external", "framework-before-origins", "dashboard", "v1", "v1-with-origin", "v1-without-type"],
+)
+def test_v2_list_computes_the_origin_as_novu_does(
+    cloud: NovuCloudEmulator, seed: Callable[[NovuCloudEmulator], Any], origin: str
+) -> None:
+    seed(cloud)
+
+    [item] = api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"]
+
+    assert item["origin"] == origin
+
+
+def test_v2_list_item_has_the_fields_of_novus_list_dto(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    """The newest toMinifiedWorkflowDto; tests/contract validates the same with @novu/api's own schema."""
+    sync(cloud, dev_bridge.url)
+    cloud.seed_dashboard_workflow("Development", name="Order Shipped", step_types=("in_app", "email"))
+
+    listed = {w["workflowId"]: w for w in api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"]}
+
+    welcome, dashboard = listed["welcome"], listed["order-shipped"]
+    for item in listed.values():
+        assert {"_id", "workflowId", "slug", "name", "origin", "updatedAt", "createdAt", "status"} <= set(
+            item
+        )
+        assert item["lastPublishedAt"] == ""
+        assert item["isTranslationEnabled"] is False
+        assert item["stepTypeOverviews"] == [step["type"] for step in item["steps"]]
+    assert welcome["slug"].startswith("welcome_wf_")
+    assert [step["type"] for step in welcome["steps"]] == ["in_app", "email"]
+    assert welcome["steps"][0]["slug"].startswith("welcome-inbox_st_")
+    assert dashboard["slug"].startswith("order-shipped_wf_")
+    assert [step["type"] for step in dashboard["steps"]] == ["in_app", "email"]
+
+
+def test_sync_takes_over_a_v1_workflow_without_a_stored_origin(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, partial_bridge: RunningBridge
+) -> None:
+    cloud.seed_v1_workflow("Development", workflow_id="welcome")
+    [before] = cloud.workflows("Development")
+
+    response = sync(cloud, dev_bridge.url)
+
+    assert response.status_code == 201
+    [after] = [doc for doc in cloud.workflows("Development") if doc["triggers"][0]["identifier"] == "welcome"]
+    assert after["_id"] == before["_id"]
+    assert (after["type"], after["rawData"]["workflowId"]) == ("BRIDGE", "welcome")
+    assert "origin" not in after  # the update command sets no origin
+    listed = {
+        w["workflowId"]: w["origin"] for w in api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"]
+    }
+    assert listed["welcome"] == "external"
+    # Taken over, it is a Framework workflow: a bridge that drops it deletes it.
+    cloud.seed_v1_workflow("Development", workflow_id="legacy-v1")
+    sync(cloud, f"{partial_bridge.url}")
+    assert sorted(cloud.workflow_ids("Development")) == ["legacy-v1", "sms-alert", "welcome"]
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        lambda c: c.seed_dashboard_workflow("Development", name="sms-alert"),
+        lambda c: c.seed_v1_workflow("Development", workflow_id="sms-alert", stored_origin="novu-cloud"),
+        lambda c: c.seed_v1_workflow("Development", workflow_id="sms-alert", stored_origin="novu-cloud-v1"),
+    ],
+    ids=["new-dashboard", "v1-with-novu-cloud", "v1-with-novu-cloud-v1"],
+)
+def test_a_stored_origin_other_than_external_is_a_clash(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge, seed: Callable[[NovuCloudEmulator], Any]
+) -> None:
+    seed(cloud)
+    before = cloud.workflows("Development")
+
+    response = sync(cloud, dev_bridge.url)
+
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Workflow sms-alert was already created in Dashboard. Please use another workflowId."
+    )
+    assert cloud.workflows("Development") == before
+
+
+def test_parallel_upserts_have_no_defined_order_but_the_answer_keeps_discover_order(
+    sleeps: list[float], dev_bridge: RunningBridge
+) -> None:
+    orders = set()
+    for seed in range(6):
+        with new_cloud(sleeps, seed=seed) as cloud:
+            answer = sync(cloud, dev_bridge.url).json()["data"]
+            assert [doc["triggers"][0]["identifier"] for doc in answer] == BRIDGE_WORKFLOW_IDS
+            orders.add(tuple(cloud.workflow_ids("Development")))
+
+    assert len(orders) > 1
+
+
+# ---- §9 paging: ties on createdAt, old self-hosted
+
+
+def _seed_tied(cloud: NovuCloudEmulator, count: int) -> None:
+    for number in range(count):
+        cloud.seed_v1_workflow(
+            "Development", workflow_id=f"wf-{number:02d}", created_at="2026-01-01T00:00:00.000Z"
+        )
+
+
+def test_equal_created_at_come_back_in_a_new_order_on_every_request(cloud: NovuCloudEmulator) -> None:
+    _seed_tied(cloud, 30)
+
+    orders = {
+        tuple(w["workflowId"] for w in api(cloud, "GET", "/v2/workflows").json()["data"]["workflows"])
+        for _ in range(3)
+    }
+
+    assert len(orders) == 3
+
+
+def test_offset_paging_over_ties_repeats_and_skips_so_clients_must_deduplicate(
+    cloud: NovuCloudEmulator,
+) -> None:
+    _seed_tied(cloud, 30)
+
+    pages = [
+        api(cloud, "GET", f"/v2/workflows?limit=10&offset={offset}").json()["data"] for offset in (0, 10, 20)
+    ]
+
+    listed = [item for page in pages for item in page["workflows"]]
+    unique = {item["_id"] for item in listed}
+    assert len(listed) == pages[0]["totalCount"] == 30
+    assert len(unique) < 30  # duplicates, and as many skips: only totalCount tells
+    assert len(unique) < pages[0]["totalCount"]
+
+
+def test_stable_ties_when_asked(sleeps: list[float]) -> None:
+    with new_cloud(sleeps, shuffle_ties=False) as cloud:
+        _seed_tied(cloud, 30)
+        pages = [api(cloud, "GET", f"/v2/workflows?limit=10&offset={o}").json()["data"] for o in (0, 10, 20)]
+
+    assert len({item["_id"] for page in pages for item in page["workflows"]}) == 30
+
+
+def test_old_self_hosted_api_refuses_api_keys_on_the_v2_list(sleeps: list[float]) -> None:
+    with new_cloud(sleeps, v2_workflows_external=False) as cloud:
+        refused = api(cloud, "GET", "/v2/workflows?limit=100&offset=0")
+        wrong_key = api(cloud, "GET", "/v2/workflows", key="not-a-key")
+        me = api(cloud, "GET", "/v1/environments/me")
+
+    body = assert_nest_error(
+        refused, status=401, message="API endpoint not available", path="/v2/workflows?limit=100&offset=0"
+    )
+    assert body["error"] == "Unauthorized"
+    assert wrong_key.json()["message"] == "API endpoint not available"  # checked before the key
+    assert me.status_code == 200
+
+
+# ---- §5 environments list
+
+
+def test_environment_list_shows_only_the_callers_key(cloud: NovuCloudEmulator) -> None:
+    response = api(cloud, "GET", "/v1/environments", key=DEV_KEY)
+
+    assert response.status_code == 200
+    development, production = response.json()["data"]
+    assert (development["name"], production["name"]) == ("Development", "Production")
+    assert [key["key"] for key in development["apiKeys"]] == [DEV_KEY]
+    assert production["apiKeys"] == []
+    assert development["type"] == production["type"] == "dev"  # IS_NEW_CHANGE_MECHANISM_ENABLED off
+    assert development["slug"].startswith("dev_env_")
+    assert production["slug"].startswith("prod_env_")
+    assert production["_parentId"] == development["_id"]
+
+
+# ---- §11 idempotency is off unless the organisation's flag is on
+
+
+def test_without_the_flag_an_idempotency_key_is_ignored_and_a_resent_sync_runs_again(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    key = {"Idempotency-Key": "k" * 300}
+
+    first = sync(cloud, bridge.url, headers=key)
+    second = sync(cloud, bridge.url, headers=key)
+
+    assert first.status_code == second.status_code == 201
+    assert "Idempotency-Key" not in second.headers
+    assert "Idempotency-Replay" not in second.headers
+    assert len(bridge.received) == 2
+
+
+def test_a_cached_5xx_replays_as_internal_server_error(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    """idempotency-http-error.ts restores a cached 5xx as InternalServerErrorException (§11)."""
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("before")
+    key = {"Idempotency-Key": "k-500"}
+
+    first = sync(cloud, bridge.url, headers=key)
+    replay = sync(cloud, bridge.url, headers=key)
+
+    assert first.status_code == replay.status_code == 500
+    assert (
+        first.json()["message"] == "Internal server error, contact support and provide them with the errorId"
+    )
+    assert replay.json()["message"] == {"message": "Internal Server Error", "statusCode": 500}
+    assert replay.json()["errorId"] != first.json()["errorId"]
+    assert replay.headers["Idempotency-Replay"] == "true"
+    assert bridge.received == []
+    assert cloud.workflows("Development") == []
+
+
+def test_a_rate_limited_request_is_not_cached(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    """The throttler answers before the idempotency interceptor runs (§11)."""
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next("POST", "/v1/bridge/sync", status=429)
+    key = {"Idempotency-Key": "k-429"}
+
+    limited = sync(cloud, bridge.url, headers=key)
+    retried = sync(cloud, bridge.url, headers=key)
+
+    assert (limited.status_code, retried.status_code) == (429, 201)
+    assert "Idempotency-Replay" not in retried.headers
+
+
+# ---- §6.5 slow, failed and partial syncs
+
+
+def test_a_sync_slower_than_the_client_is_still_applied_and_in_flight(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.delay_next_sync(1.0)
+    headers = {"Authorization": f"ApiKey {DEV_KEY}", "Idempotency-Key": "k-slow"}
+    url = cloud.base_url + "/v1/bridge/sync"
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=0.3)
+    in_flight = requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=5)
+    time.sleep(0.9)
+    replay = requests.post(url, json={"bridgeUrl": bridge.url}, headers=headers, timeout=5)
+
+    assert sorted(cloud.workflow_ids("Development")) == FIXTURE_WORKFLOW_IDS
+    assert (in_flight.status_code, in_flight.headers["Retry-After"]) == (409, "1")
+    assert (replay.status_code, replay.headers["Idempotency-Replay"]) == (201, "true")
+    assert len(bridge.received) == 1
+
+
+def test_a_sync_whose_answer_is_lost_is_applied_all_the_same(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.delay_next_sync(0, answer=False)
+
+    with pytest.raises(requests.ConnectionError):
+        sync(cloud, bridge.url)
+
+    assert sorted(cloud.workflow_ids("Development")) == FIXTURE_WORKFLOW_IDS
+    assert cloud.bridge_url("Development") == bridge.url
+
+
+def test_a_sync_failing_before_it_applies_changes_nothing(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("before")
+    cloud.fail_next_sync("before", status=502)
+
+    own = sync(cloud, bridge.url)
+    gateway = sync(cloud, bridge.url, key="not-even-checked")
+
+    assert own.status_code == 500
+    assert own.json()["errorId"]
+    assert gateway.status_code == 502
+    assert bridge.received == []
+    assert cloud.workflows("Development") == []
+    assert cloud.bridge_url("Development") is None
+
+
+def test_a_sync_failing_after_it_applied_has_changed_everything(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    cloud.seed_workflow("Development", workflow_id="retired-flow")
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("after")
+
+    response = sync(cloud, bridge.url)
+
+    assert response.status_code == 500
+    assert sorted(cloud.workflow_ids("Development")) == ["digest-comments", "sms-alert", "welcome"]
+    assert cloud.bridge_url("Development") == bridge.url
+
+
+def test_a_gateway_5xx_after_the_sync_hides_a_success_that_idempotency_replays(
+    cloud: NovuCloudEmulator, scripted: Callable[..., ScriptedBridge]
+) -> None:
+    cloud.set_idempotency(True)
+    bridge = scripted(Answer(200, DISCOVER_FIXTURE))
+    cloud.fail_next_sync("after", status=504)
+    key = {"Idempotency-Key": "k-504"}
+
+    timed_out = sync(cloud, bridge.url, headers=key)
+    retried = sync(cloud, bridge.url, headers=key)
+
+    assert timed_out.status_code == 504
+    assert (retried.status_code, retried.headers["Idempotency-Replay"]) == (201, "true")
+    assert len(retried.json()["data"]) == 3
+    assert len(bridge.received) == 1
+
+
+def test_a_sync_stopping_halfway_stores_some_upserts_and_deletes_nothing(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    cloud.seed_workflow(
+        "Development", workflow_id="retired-flow", synced_from="https://old.example.com/api/novu"
+    )
+    cloud.fail_next_sync("halfway")
+
+    response = sync(cloud, dev_bridge.url)
+
+    assert response.status_code == 500
+    held = cloud.workflow_ids("Development")
+    assert "retired-flow" in held
+    assert len(set(held) & set(BRIDGE_WORKFLOW_IDS)) == 2
+    assert cloud.bridge_url("Development") == "https://old.example.com/api/novu"
+    assert sync(cloud, dev_bridge.url).status_code == 201
+    assert sorted(cloud.workflow_ids("Development")) == sorted(BRIDGE_WORKFLOW_IDS)
+
+
+# ---- §3.3 bridge signing secret
+
+
+def test_a_bridge_signing_secret_signs_novus_bridge_calls_instead_of_the_api_key(
+    sleeps: list[float], scripted: Callable[..., ScriptedBridge]
+) -> None:
+    bridge = scripted(Answer(200, (FIXTURES / "health.json").read_bytes()), Answer(200, DISCOVER_FIXTURE))
+    emulator = NovuCloudEmulator(sleep=sleeps.append, clock=lambda: 1_700_000_000.0)
+    emulator.add_environment("Development", api_key="sk_api_key", bridge_signing_secret="test-secret-key")
+    with emulator:
+        api(emulator, "POST", "/v1/bridge/validate", key="sk_api_key", body={"bridgeUrl": bridge.url})
+        sync(emulator, bridge.url, key="sk_api_key")
+
+    expected = "t=1700000000000,v1=2254412395c724a8c0af3c5d2c3ff787d8aa6b9c0b8c5cedd111e7e41444f00d"
+    assert [headers["novu-signature"] for _, headers in bridge.received] == [expected, expected]
+
+
+def test_a_real_bridge_keyed_with_the_signing_secret_accepts_the_sync_but_not_a_key_signed_discover(
+    sleeps: list[float], prod_keyed_bridge: RunningBridge
+) -> None:
+    """The bridge holds PROD_KEY as NOVU_SECRET_KEY; here that is Development's signing secret."""
+    emulator = NovuCloudEmulator(sleep=sleeps.append)
+    emulator.add_environment("Development", api_key=DEV_KEY, bridge_signing_secret=PROD_KEY)
+    with emulator:
+        response = sync(emulator, prod_keyed_bridge.url)
+        emulator.set_bridge_signing_secret("Development", None)
+        fallback = sync(emulator, prod_keyed_bridge.url)
+
+    assert response.status_code == 201, response.text
+    assert fallback.status_code == 400
+    assert fallback.json()["message"] == MISMATCH_MESSAGE
+
+
+# ---- §13 SSRF policy
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://localhost:4000/api/novu", 'Requests to "localhost" are not allowed.'),
+        (
+            "http://127.0.0.1:4000/api/novu",
+            "Requests to private or reserved IP addresses are not allowed (resolved: 127.0.0.1).",
+        ),
+        (
+            "http://10.1.2.3/api/novu",
+            "Requests to private or reserved IP addresses are not allowed (resolved: 10.1.2.3).",
+        ),
+        ("https://user:pass@bridge.example.com/api/novu", "URLs with embedded credentials are not allowed."),
+    ],
+)
+def test_ssrf_policy_refuses_sync_with_400_and_validate_as_invalid(
+    sleeps: list[float], url: str, message: str
+) -> None:
+    with new_cloud(sleeps, ssrf_policy=True) as cloud:
+        synced = sync(cloud, url)
+        validated = api(cloud, "POST", "/v1/bridge/validate", body={"bridgeUrl": url})
+        cloud.set_conversational_agents(True)
+        cloud.add_agent("Development", "bot")
+        agent = api(cloud, "PUT", "/v1/agents/bot/bridge", body={"bridgeUrl": url})
+
+    assert_nest_error(synced, status=400, message=message, path="/v1/bridge/sync?source=githubAction")
+    assert validated.status_code == 201
+    assert validated.json() == {"data": {"isValid": False, "error": message}}
+    assert (agent.status_code, agent.json()["message"]) == (400, f"bridgeUrl: {message}")
+
+
+def test_ssrf_policy_is_off_by_default_for_local_bridges(
+    cloud: NovuCloudEmulator, dev_bridge: RunningBridge
+) -> None:
+    assert dev_bridge.url.startswith("http://127.0.0.1:")
+    assert sync(cloud, dev_bridge.url).status_code == 201
