@@ -32,6 +32,7 @@ from novu_action.redaction import url_secrets
 from novu_action.report import RunResult, Status
 from novu_action.settings import Inputs, RunContext, Settings, describe
 from novu_action.terminal import render_text
+from novu_action.wording import DISPATCH_RECIPE
 
 EXIT_NO_CHANGES, EXIT_FAILED, EXIT_CHANGES = 0, 1, 2
 _FORMATS = ("text", "markdown", "json")
@@ -63,6 +64,15 @@ class _Parser(argparse.ArgumentParser):
     """A usage error exits 1, like any error: argparse's own 2 means "changes" to a CI script."""
 
     def error(self, message: str) -> NoReturn:
+        unrecognized = "unrecognized arguments: "
+        if message.startswith(unrecognized):  # their values may be a key given the wrong way: not shown
+            options = [
+                word.split("=", 1)[0] for word in message[len(unrecognized) :].split() if word[:1] == "-"
+            ]
+            message = (
+                unrecognized + (" ".join(options) or "(not shown)") + " (the secret key comes from "
+                "NOVU_SECRET_KEY only)"
+            )
         self.print_usage(sys.stderr)
         self.exit(EXIT_FAILED, f"{self.prog}: error: {message}\n")
 
@@ -242,7 +252,7 @@ def _confirmation(
         return None
 
     def confirm(planned: RunResult) -> bool:
-        stderr.write(render_text(planned, colour=colour))
+        stderr.write(_in_cli_words(render_text(planned, colour=colour)))
         if planned.environment != "Production" or args.yes or not stdin.isatty():
             return True
         stderr.write(f"Sync {planned.environment} now? [y/N] ")
@@ -266,6 +276,8 @@ def _formatted(result: RunResult, output: str, *, colour: bool) -> str:
 
 # The action's inputs as a terminal user sets them.
 _CLI_WORDS = (
+    (f"{DISPATCH_RECIPE} set to `true`", "`--allow-deletions`"),
+    (DISPATCH_RECIPE, "`--allow-deletions`"),
     ("`secret-key`", "NOVU_SECRET_KEY"),
     ("`bridge-signing-secret`", "NOVU_BRIDGE_SIGNING_SECRET"),
     ("`bridge-url`", "`--bridge-url`"),
