@@ -262,3 +262,52 @@ def test_the_help_names_the_exit_codes_and_where_the_key_comes_from(cli):
     assert run.code == 0
     assert "NOVU_SECRET_KEY" in run.stdout
     assert "2 changes planned or applied" in " ".join(run.stdout.split())
+
+
+def readme_other_ci_example() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n### Any other CI system\n", 1)[1]
+    return section.split("```sh\n", 1)[1].split("\n```", 1)[0]
+
+
+def run_readme_example(tmp_path: Path, novu, bridge: RunningBridge) -> CliRun:
+    """The README's snippet in ``sh -e``, as a CI step runs it, with ``novu-sync`` from bin/ (the image's)."""
+    script = readme_other_ci_example().replace("https://www.example.com/api/novu", bridge.url)
+    completed = subprocess.run(
+        ["sh", "-e", "-c", script],
+        env={
+            "PATH": os.pathsep.join(
+                [str(ROOT / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
+            ),
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(tmp_path),
+            "NOVU_SECRET_KEY_PRODUCTION": PROD_KEY,
+            "NOVU_API_URL": novu.base_url,
+        },
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    run = CliRun(completed.returncode, completed.stdout, completed.stderr)
+    for secret in SECRETS:
+        assert secret not in run.stdout + run.stderr
+    return run
+
+
+def test_the_readme_example_for_other_ci_systems_passes_on_changes_and_fails_on_a_refusal(
+    tmp_path, novu, prod_bridge, smaller_prod_bridge
+):
+    synced = run_readme_example(tmp_path, novu, prod_bridge)
+
+    assert synced.code == 0, synced.stderr  # exit 2 (changes applied) keeps the step green
+    assert sorted(novu.workflow_ids("Production")) == BRIDGE_IDS
+    assert "### Novu sync — Production" in (tmp_path / "novu-sync-report.md").read_text(encoding="utf-8")
+
+    refused = run_readme_example(tmp_path, novu, smaller_prod_bridge)
+
+    assert refused.code == ERROR, refused.stderr
+    assert "sms-alert" in novu.workflow_ids("Production")
+    assert "--allow-deletions" in (tmp_path / "novu-sync-report.md").read_text(encoding="utf-8")

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from tests.e2e.conftest import DEV_KEY, PROD_KEY
 from tests.factories import last_months_workflows
@@ -126,20 +129,29 @@ class GitLabJob:
         self.api_url = api_url
         self.count = 0
 
-    def __call__(self, pipeline: Mapping[str, str], variables: Mapping[str, str]) -> JobRun:
+    def __call__(
+        self,
+        pipeline: Mapping[str, str],
+        variables: Mapping[str, str],
+        *,
+        command: Sequence[str] = (sys.executable, "-m", "novu_action", "ci"),
+    ) -> JobRun:
         self.count += 1
         project_dir = self.tmp_path / f"job{self.count}" / "acme" / "notifications"
         project_dir.mkdir(parents=True)
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # bin/novu-sync is the image's command; `python` is this interpreter, as in the image.
+            "PATH": os.pathsep.join(
+                [str(ROOT / "bin"), str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")]
+            ),
             "HOME": str(self.tmp_path),
-            "PYTHONPATH": str(ROOT),  # the image installs the package; here it is the work tree
+            "PYTHONPATH": str(ROOT),  # the image sets it to the package's folder
             **predefined_variables(api_url=self.api_url, project_dir=project_dir, sha=MAIN_SHA),
             **pipeline,
             **variables,
         }
         completed = subprocess.run(
-            [sys.executable, "-m", "novu_action", "ci"],
+            list(command),
             env=env,
             cwd=project_dir,  # GitLab runs the script in CI_PROJECT_DIR
             capture_output=True,
@@ -374,3 +386,172 @@ def test_outside_gitlab_ci_the_command_says_to_use_plan_or_sync(tmp_path):
     assert completed.returncode == 1
     assert "novu-sync plan" in completed.stdout
     assert "Traceback" not in completed.stdout + completed.stderr
+
+
+# -- the README's .gitlab-ci.yml, run ----------------------------------------------------------------------
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+_RULE_TOKEN = re.compile(r'\s*(\(|\)|&&|\|\||==|!=|\$\w+|"[^"]*")')
+
+
+def readme_gitlab_ci() -> dict[str, Any]:
+    section = README.split("\n## GitLab CI and other CI systems\n", 1)[1]
+    text = section.split("```yaml\n", 1)[1].split("\n```", 1)[0]
+    document: dict[str, Any] = YAML(typ="safe").load(text)
+    return document
+
+
+def rule_matches(expression: str, variables: Mapping[str, str]) -> bool:
+    """GitLab's `rules:if` for the forms the README uses: ``$VAR == "text"``, ``!=``, ``&&``, ``||``, ( )."""
+    tokens: list[str] = _RULE_TOKEN.findall(expression)
+    assert "".join(tokens) == re.sub(r"\s+", "", expression), f"unsupported expression: {expression}"
+    position = 0
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def value(token: str) -> str | None:
+        return variables.get(token[1:]) if token.startswith("$") else token.strip('"')
+
+    def atom() -> bool:
+        if tokens[position] == "(":
+            take()
+            result = either()
+            assert take() == ")"
+            return result
+        left, operator, right = value(take()), take(), value(take())
+        return (left == right) if operator == "==" else (left != right)
+
+    def both() -> bool:
+        result = atom()
+        while position < len(tokens) and tokens[position] == "&&":
+            take()
+            result = atom() and result
+        return result
+
+    def either() -> bool:
+        result = both()
+        while position < len(tokens) and tokens[position] == "||":
+            take()
+            result = both() or result
+        return result
+
+    result = either()
+    assert position == len(tokens)
+    return result
+
+
+def jobs_for(variables: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The README's jobs a pipeline with ``variables`` gets, each merged with the template it extends."""
+    document = readme_gitlab_ci()
+    jobs = {}
+    for name, job in document.items():
+        if name.startswith("."):
+            continue
+        if any(rule_matches(rule["if"], variables) for rule in job["rules"]):
+            jobs[name] = {**document[job["extends"]], **job}
+    return jobs
+
+
+def test_the_readme_gitlab_ci_is_valid_for_gitlab(tmp_path):
+    section = README.split("\n## GitLab CI and other CI systems\n", 1)[1]
+    ci_file = tmp_path / ".gitlab-ci.yml"
+    ci_file.write_text(section.split("```yaml\n", 1)[1].split("\n```", 1)[0], encoding="utf-8")
+
+    checked = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.gitlab-ci",
+            str(ci_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_rule_evaluator_reads_gitlab_expressions():
+    expression = '$A == "x" && ($B == "y" || $B == "z")'
+
+    assert rule_matches(expression, {"A": "x", "B": "z"})
+    assert not rule_matches(expression, {"A": "x", "B": "w"})
+    assert not rule_matches(expression, {"B": "y"})
+    assert rule_matches('$A != "x"', {})
+
+
+def test_the_readme_jobs_preview_merge_requests_into_dev_and_main_and_sync_pushes_to_them():
+    def chosen(**variables: str) -> list[str]:
+        return sorted(jobs_for(variables))
+
+    assert chosen(**merge_request_variables(target="main")) == ["novu-preview"]
+    assert chosen(**merge_request_variables(target="dev")) == ["novu-preview"]
+    assert chosen(**merge_request_variables(target="release/2")) == []
+    assert chosen(**push_variables("main")) == ["novu-sync"]
+    assert chosen(**push_variables("dev")) == ["novu-sync"]
+    assert chosen(**push_variables("feature/x")) == []
+    assert chosen(CI_PIPELINE_SOURCE="push", CI_COMMIT_TAG="v1.0.0") == []
+    document = readme_gitlab_ci()
+    template = document[".novu"]
+    assert template["image"] == {"name": "ghcr.io/your-org/novu-sync-action:v1", "entrypoint": [""]}
+    assert template["script"] == ["novu-sync ci"]
+    assert template["artifacts"]["paths"] == ["novu-sync-report.md"]
+    assert template["artifacts"]["when"] == "always"
+    assert document["novu-sync"]["resource_group"] == "novu-$CI_COMMIT_BRANCH"  # one per environment
+
+
+def test_every_novu_variable_the_readme_names_is_one_the_tool_reads():
+    from novu_action import gitlab
+
+    section = README.split("\n## GitLab CI and other CI systems\n", 1)[1]
+    named = set(re.findall(r"\bNOVU_[A-Z_]+\b", section)) - {"NOVU_SECRET_KEY_PRODUCTION"}
+    known = {gitlab.variable_for(name) for name in gitlab.GITLAB_INPUTS}
+    known |= {gitlab.TOKEN_VARIABLE, gitlab.REPORT_FILE_VARIABLE}
+
+    assert named - known == set()
+
+
+def run_readme_job(run_job: GitLabJob, job: Mapping[str, Any], pipeline: Mapping[str, str], **bridges: str):
+    """The job's script as the image runs it (``novu-sync`` from bin/), with the job's variables, the
+    README's bridge URLs pointed at the test's bridges, and the masked variables of the table."""
+    variables = {
+        name: bridges.get(name, value) for name, value in job["variables"].items() if isinstance(value, str)
+    }
+    script = " && ".join(job["script"])
+    masked = {"NOVU_DEVELOPMENT_SECRET_KEY": DEV_KEY, "NOVU_PRODUCTION_SECRET_KEY": PROD_KEY}
+    return run_job(
+        pipeline,
+        {**variables, **masked, "NOVU_GITLAB_TOKEN": GITLAB_TOKEN, "NOVU_TIMEOUT": "10"},
+        command=["sh", "-c", script],
+    )
+
+
+def test_the_readme_gitlab_ci_posts_the_note_and_syncs_production(
+    run_job, novu, gitlab_api, prod_bridge, dev_bridge
+):
+    bridges = {"NOVU_PRODUCTION_BRIDGE_URL": prod_bridge.url, "NOVU_DEVELOPMENT_BRIDGE_URL": dev_bridge.url}
+    preview_pipeline = merge_request_variables(target="main")
+    [preview_job] = jobs_for(preview_pipeline).values()
+
+    preview = run_readme_job(
+        run_job, preview_job, preview_pipeline | {"NOVU_API_URL": novu.base_url}, **bridges
+    )
+
+    assert preview.returncode == 0, preview.log
+    [note] = gitlab_api.notes(PROJECT_ID, MR_IID)
+    assert "Production" in note.body
+    assert preview.report is not None
+
+    push_pipeline = push_variables("main")
+    [sync_job] = jobs_for(push_pipeline).values()
+
+    synced = run_readme_job(run_job, sync_job, push_pipeline | {"NOVU_API_URL": novu.base_url}, **bridges)
+
+    assert synced.returncode == 0, synced.log
+    assert sorted(novu.workflow_ids("Production")) == BRIDGE_IDS
+    assert synced.report is not None
