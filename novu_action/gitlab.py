@@ -44,7 +44,7 @@ from novu_action.wording import DISPATCH_RECIPE, DRIFT_ADVICE
 if TYPE_CHECKING:
     from novu_action.events import PullRequest
     from novu_action.github import CommentOutcome
-    from novu_action.http import HttpClient, HttpResponse
+    from novu_action.http import HttpClient, HttpResponse, RetryPolicy
     from novu_action.pipeline import CommentPublisher
 
 EXIT_SUCCESS, EXIT_FAILED = 0, 1
@@ -677,7 +677,9 @@ class MergeRequestNotes:
             )
         return int(note["id"])
 
-    def _request(self, method: str, url: str, *, json_body: Any = None, policy: Any = None) -> HttpResponse:
+    def _request(
+        self, method: str, url: str, *, json_body: Any = None, policy: RetryPolicy | None = None
+    ) -> HttpResponse:
         return self.http.request(
             method,
             url,
