@@ -35,7 +35,7 @@ WORKFLOW_PAGE_SIZE = 100
 # Novu runs the whole sync inside the request (discover, then every upsert and deletion), so it gets far
 # longer than other calls: a large bridge takes minutes.
 SYNC_DEADLINE_SECONDS = 300.0
-_LIST_READS = 3  # whole reads of the workflow list before its count is believed to be moving
+_LIST_READS = 5  # whole reads of the workflow list before it is believed to be moving
 _LABEL = "Novu API"
 
 Model = TypeVar("Model", bound=WireModel)
@@ -170,13 +170,15 @@ class NovuApi:
         to an API key (self-hosted builds of late 2024).
 
         Novu sorts the list on ``createdAt`` alone, and workflows made by one sync can share it, so paging
-        by offset can repeat or skip one: entries are de-duplicated by ``_id`` and the list is read again
-        until it holds ``totalCount`` workflows.
+        by offset can repeat or skip one: entries are de-duplicated by ``_id``, and the list is read again,
+        keeping what earlier reads saw, until the workflows seen are exactly ``totalCount``.
         """
-        described: list[str] = []
+        found: dict[
+            str, _ListedItem
+        ] = {}  # across reads: a read that skipped one may be completed by the next
+        totals: list[int] = []
         for _ in range(_LIST_READS):
-            found: dict[str, _ListedItem] = {}
-            offset = total = 0
+            offset = 0
             while True:
                 page = self._list_page(offset)
                 if page is None:
@@ -187,17 +189,17 @@ class NovuApi:
                 offset += len(page.workflows)
                 if len(page.workflows) < WORKFLOW_PAGE_SIZE or offset >= total:
                     break
-            if len(found) == total:
+            totals.append(total)
+            if len(found) == total and len(set(totals)) == 1:
                 return tuple(
                     ListedWorkflow(workflow_id=item.workflow_id, origin=item.origin, name=item.name)
                     for item in found.values()
                 )
-            described.append(f"{len(found)} of {total}")
         raise NovuUnexpectedAnswerError(
-            "The environment's workflow list changed while it was read (read "
-            + ", then ".join(described)
-            + " workflows): someone or something is changing the environment right now. Re-run the job "
-            "when it is done; a plan from a moving list could miss a deletion.",
+            f"The environment's workflow list did not hold still while it was read {_LIST_READS} times (it "
+            f"reported {', then '.join(str(t) for t in totals)} workflows; {len(found)} were seen): someone "
+            "or something is changing the environment right now. Re-run the job when it is done; a plan from "
+            "a moving list could miss a deletion.",
             status=None,
         )
 

@@ -25,7 +25,7 @@ def test_the_quick_start_workflow_is_the_example_file():
 
 
 def test_the_layout_names_every_module_and_no_other():
-    layout = README.split("### Layout\n", 1)[1].split("\n```\n", 1)[0]
+    layout = README.split("### Layout\n", 1)[1].split("```\n", 2)[1]
     listed = set(re.findall(r"^  ([a-z_]+\.py)", layout, re.MULTILINE))
     modules = {path.name for path in (ROOT / "novu_action").glob("*.py")} - {"__init__.py", "__main__.py"}
     assert listed == modules

@@ -216,17 +216,6 @@ def test_empty_bridge_is_refused_even_where_deletions_are_allowed_by_default(
     assert novu.workflow_ids("Development") == []
 
 
-def test_dashboard_id_clash_is_refused_before_novu_rejects_it(run_action, novu, dev_bridge):
-    novu.seed_workflow("Development", workflow_id="welcome", origin="novu-cloud", name="Welcome (Dashboard)")
-    run = run_action(
-        event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
-    )
-    error = run.the_error()
-    assert "welcome" in error
-    assert "Dashboard" in error
-    assert novu.requests_to("POST", "/v1/bridge/sync") == []
-
-
 def test_bad_inputs_are_reported_together_before_any_request(run_action, novu, dev_bridge):
     inputs = sync_inputs(
         novu, dev_bridge=dev_bridge, mode="sideways", **{"allow-deletions": "maybe", "comment-mode": "loud"}
@@ -275,8 +264,9 @@ def test_bridge_url_query_string_is_kept_on_the_wire_and_redacted_everywhere(run
 def test_requests_do_not_grow_with_the_number_of_workflows(run_action, novu, dev_bridge):
     """Bulk calls only: 250 workflows in the environment cost three list pages, not 250 requests; the
     verification after the sync reads the environment back with the same two bulk reads."""
-    for index in range(250):
-        novu.seed_workflow("Development", workflow_id=f"archived-{index:03d}", origin="novu-cloud")
+    for index in range(250):  # distinct createdAt: reading ties twice is another test's subject
+        created_at = f"2026-01-01T00:{index // 60:02d}:{index % 60:02d}.000Z"
+        novu.seed_dashboard_workflow("Development", name=f"Archived {index:03d}", created_at=created_at)
     run = run_action(
         event_name="push", event=push_event("dev"), inputs=sync_inputs(novu, dev_bridge=dev_bridge)
     )

@@ -8,6 +8,7 @@ that forgets to stop it cannot keep the interpreter alive.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,6 +44,12 @@ class LocalServer(ThreadingHTTPServer):
         connection, address = self.socket.accept()
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection, address
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up (a timed-out request) is not the server's error: no traceback for it."""
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     @property
     def origin(self) -> str:
