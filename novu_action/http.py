@@ -338,7 +338,7 @@ class HttpClient:
             response.release_conn()
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
-        """One pool manager per proxy and scheme; certificates are loaded only for HTTPS (it takes a while)."""
+        """One pool manager per proxy and scheme; certificates are loaded only for HTTPS (that is slow)."""
         proxy = _proxy_for(url, self._environ)
         secure = url[:8].lower() == "https://" or bool(proxy and proxy[:8].lower() == "https://")
         pool = self._pools.get((proxy, secure))

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,8 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.bench_startup import measure_startup
 from tests.factories import pull_request_event, push_event
@@ -42,8 +42,10 @@ from tests.stand_ins.bridge_process import RunningBridge, running_bridge
 from tests.stand_ins.github_api import GitHubApiStandIn
 from tests.stand_ins.novu_cloud import NovuCloudEmulator
 
+ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk_bench_environment_key"
 TOKEN = "ghs_benchToken"  # noqa: S105 — a stand-in token for the local GitHub API
+NODE = shutil.which("node") or "node"
 CLI = ROOT / "scripts" / "bench" / "node_modules" / "novu" / "dist" / "src" / "index.js"
 LARGE_BRIDGE = ROOT / "scripts" / "bench" / "large_bridge.cjs"
 
@@ -82,7 +84,7 @@ def cli_sync(bridge: RunningBridge, novu: NovuCloudEmulator, home: Path) -> Samp
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "ANALYTICS_ENABLED": "false"}
     start = time.perf_counter()
     completed = subprocess.run(  # noqa: S603 -- node and the pinned CLI
-        ["node", str(CLI), "sync", "-b", bridge.url, "-s", KEY, "-a", novu.base_url],
+        [NODE, str(CLI), "sync", "-b", bridge.url, "-s", KEY, "-a", novu.base_url],
         env=env,
         cwd=home,
         capture_output=True,
@@ -99,10 +101,10 @@ def discover(bridge: RunningBridge) -> list[dict[str, object]]:
     """The bridge's workflows, fetched once with a signed request, to seed an environment with them."""
     t = int(time.time() * 1000)
     signature = hmac.new(KEY.encode(), f"{t}.{{}}".encode(), hashlib.sha256).hexdigest()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 -- our own local bridge, over http
         f"{bridge.url}?action=discover", headers={"novu-signature": f"t={t},v1={signature}"}
     )
-    with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 -- our own local bridge
+    with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 -- our local bridge
         workflows: list[dict[str, object]] = json.loads(answer.read())["workflows"]
     return workflows
 
@@ -127,7 +129,12 @@ def main() -> int:
         def skip() -> Sample:
             inputs = {"secret-key": KEY}
             return measured(
-                run_action(folder=folder / f"r{next(counter)}", event_name="push", event=push_event("x"), inputs=inputs)
+                run_action(
+                    folder=folder / f"r{next(counter)}",
+                    event_name="push",
+                    event=push_event("x"),
+                    inputs=inputs,
+                )
             )
 
         def action_sync() -> Sample:
@@ -135,7 +142,10 @@ def main() -> int:
                 inputs = {"secret-key": KEY, "bridge-url": bridge.url, "api-url": novu.base_url}
                 return measured(
                     run_action(
-                        folder=folder / f"r{next(counter)}", event_name="push", event=push_event("dev"), inputs=inputs
+                        folder=folder / f"r{next(counter)}",
+                        event_name="push",
+                        event=push_event("dev"),
+                        inputs=inputs,
                     )
                 )
 
@@ -200,7 +210,8 @@ def main() -> int:
         big = repeat(large_preview, 3)
         rows.append(
             (
-                f"a preview of {len(workflows):,} workflows × 8 steps ({size:.0f} MB discover), Production the same",
+                f"a preview of {len(workflows):,} workflows × 8 steps ({size:.0f} MB discover), Production "
+                "the same",
                 f"{big.seconds:6.2f} s, peak {big.max_rss_mb:.0f} MB",
             )
         )

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scripts.render_markdown import to_html
 from tests.factories import last_months_workflows, pull_request_event, push_event
 from tests.stand_ins.action_runner import ActionRun, run_action
 from tests.stand_ins.bridge_process import RunningBridge, running_bridge
@@ -155,14 +156,9 @@ def write_reports(demo: Demo, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     pages = {f"{name}.summary.md": run.summary for name, run in demo.runs.items()}
     pages["2-pull-request.comment.md"] = demo.comment
-    try:
-        from scripts.render_markdown import to_html
-    except ImportError:  # cmark-gfm is a test tool; without it, Markdown only
-        to_html = None
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")
-        if to_html is not None:
-            (out / name).with_suffix(".html").write_text(to_html(text, open_details=True), encoding="utf-8")
+        (out / name).with_suffix(".html").write_text(to_html(text, open_details=True), encoding="utf-8")
 
 
 README = ROOT / "README.md"
