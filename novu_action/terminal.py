@@ -7,8 +7,8 @@ every line goes through ``markdown.one_line``-style cleaning (control characters
 from __future__ import annotations
 
 from novu_action import markdown as md
+from novu_action.diff_text import diff_lines
 from novu_action.plan import Change, Plan, WorkflowChange
-from novu_action.render import diff_lines
 from novu_action.report import RunResult, Status
 from novu_action.wording import compared, counts, finding_text, note_text
 
