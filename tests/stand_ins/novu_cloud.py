@@ -331,6 +331,15 @@ class _Call:
 _Handler = Callable[["NovuCloudEmulator", _Call], _Response]
 
 
+# Upserts run in parallel and each stamps its own `new Date()`: a few land on the same millisecond, so equal
+# createdAt values come in small groups, not as one group of the whole sync.
+_UPSERTS_PER_MILLISECOND = 3
+
+
+def _upsert_time(start: float, position: int) -> str:
+    return _iso_timestamp(start + (position // _UPSERTS_PER_MILLISECOND) / 1000)
+
+
 def _iso_timestamp(epoch_seconds: float) -> str:
     return (
         datetime.fromtimestamp(epoch_seconds, tz=UTC)
@@ -662,8 +671,9 @@ class NovuCloudEmulator:
         with self._lock:
             env = self._environment_named(environment)
             existing = {_trigger_identifier(doc): doc for doc in self._live_workflows(env)}
-            now = self._now()
-            for discovered in workflows:
+            start = self._clock()
+            for position, discovered in enumerate(workflows):
+                now = _upsert_time(start, position)
                 self._upsert(env, discovered, existing.get(str(discovered.get("workflowId"))), now=now)
             env.bridge_url = bridge_url
 
@@ -1188,21 +1198,27 @@ class NovuCloudEmulator:
                         f"Workflow {discovered.get('workflowId')} was already created in Dashboard. "
                         "Please use another workflowId.",
                     )
-            now = self._now()
+            start, now = self._clock(), self._now()
             # Promise.all over the upserts: the order of their side effects is not defined.
             order = list(range(len(workflows)))
             self._random.shuffle(order)
             if fault is not None and fault.stage == "halfway":
-                for index in order[: (len(order) + 1) // 2]:
+                for position, index in enumerate(order[: (len(order) + 1) // 2]):
                     self._upsert(
-                        env, workflows[index], existing.get(workflows[index].get("workflowId")), now=now
+                        env,
+                        workflows[index],
+                        existing.get(workflows[index].get("workflowId")),
+                        now=_upsert_time(start, position),
                     )
                 raise _internal_server_error()
             persisted: list[JsonObject] = [{} for _ in workflows]
-            for index in order:
+            for position, index in enumerate(order):
                 discovered = workflows[index]
                 persisted[index] = self._upsert(
-                    env, discovered, existing.get(discovered.get("workflowId")), now=now
+                    env,
+                    discovered,
+                    existing.get(discovered.get("workflowId")),
+                    now=_upsert_time(start, position),
                 )
             kept_ids = {doc["_id"] for doc in persisted}
             for doc in live:
