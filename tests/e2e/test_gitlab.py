@@ -506,12 +506,12 @@ def test_the_readme_jobs_preview_merge_requests_into_dev_and_main_and_sync_pushe
 
 
 def test_every_novu_variable_the_readme_names_is_one_the_tool_reads():
-    from novu_action import gitlab
+    from novu_action import gitlab, gitlab_notes
 
     section = README.split("\n## GitLab CI and other CI systems\n", 1)[1]
     named = set(re.findall(r"\bNOVU_[A-Z_]+\b", section)) - {"NOVU_SECRET_KEY_PRODUCTION"}
     known = {gitlab.variable_for(name) for name in gitlab.GITLAB_INPUTS}
-    known |= {gitlab.TOKEN_VARIABLE, gitlab.REPORT_FILE_VARIABLE}
+    known |= {gitlab_notes.TOKEN_VARIABLE, gitlab.REPORT_FILE_VARIABLE}
 
     assert named - known == set()
 
