@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from novu_action.errors import ActionError
 from novu_action.events import PullRequest
-from novu_action.planner import build_plan
 from novu_action.redaction import redact_url
 from novu_action.report import Failure, ReportContext, RunResult, Status
 from novu_action.target import Mode, Skip, Target, deployment_skip, resolve_target
@@ -229,6 +228,7 @@ def _sync(
     confirm: Callable[[RunResult], bool] | None,
 ) -> RunResult:
     from novu_action import apply
+    from novu_action.planner import build_plan
 
     try:
         planned = _plan(
@@ -322,6 +322,8 @@ def _plan(
     *, target: Target, context: ReportContext, api_url: str, connections: Connections, progress: Progress
 ) -> _Planned:
     """Check the key, read the environment, discover the workflows and compare them."""
+    from novu_action.planner import build_plan  # not imported by runs that skip
+
     notes: list[Note] = []
     novu = connections.novu(target)
     environment = target.environment

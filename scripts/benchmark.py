@@ -190,7 +190,8 @@ def main() -> int:
         running_bridge(secret_key=KEY, script=LARGE_BRIDGE, startup_timeout=120) as large,
     ):
         workflows = discover(large)
-        size = len(json.dumps({"workflows": workflows, "agents": []}).encode()) / 1_000_000
+        served = {"workflows": workflows, "agents": []}
+        size = len(json.dumps(served, separators=(",", ":"), ensure_ascii=False).encode()) / 1_000_000
 
         def large_preview() -> Sample:
             with fresh_novu("Production") as novu:
