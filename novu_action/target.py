@@ -239,7 +239,7 @@ def _is_private_host(host: str) -> bool:
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         return True
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(host)  # urlsplit's hostname has no IPv6 brackets
     except ValueError:
         return False
     return not address.is_global

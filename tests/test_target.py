@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from novu_action.events import Deployment, Event, WithheldSecrets, parse_event
+from novu_action.events import LOCAL_EVENT, Deployment, Event, WithheldSecrets, parse_event
 from novu_action.settings import Inputs
 from novu_action.signing import Signer
 from novu_action.target import (
@@ -230,14 +230,18 @@ def test_only_a_push_can_delete_a_branch():
 @pytest.mark.parametrize("name", ["issues", "release", "workflow_run", "deployment"])
 def test_unsupported_events_skip_in_auto_mode(name):
     reason = skipped(inputs=inputs(KEYS), event=Event(name=name, ref="refs/heads/main", sha=None))
-    assert reason.startswith(f"the action does not act on `{name}` with `mode: auto`;")
-    assert "merge_group" in reason
-    assert "deployment_status" in reason
+    assert reason == (
+        f"the action does not act on `{name}` with `mode: auto`; it previews on pull_request, "
+        "pull_request_target, merge_group and successful preview deployments (deployment_status), and syncs "
+        "on push, workflow_dispatch and schedule."
+    )
 
 
 def test_a_run_without_an_event_name_skips_and_says_so():
     reason = skipped(inputs=inputs(KEYS), event=Event(name="", ref="refs/heads/main", sha=None))
-    assert "an unknown event (GITHUB_EVENT_NAME is empty)" in reason
+    assert reason.startswith(
+        "the action does not act on an unknown event (GITHUB_EVENT_NAME is empty) with `mode: auto`;"
+    )
 
 
 @pytest.mark.parametrize("name", ["push", "workflow_dispatch", "schedule"])
@@ -378,6 +382,7 @@ def test_a_deployment_not_yet_linked_to_a_pull_request_has_no_branch_to_map():
         ("https://app.vercel.app", "/api/novu", "https://app.vercel.app/api/novu"),
         ("https://app.vercel.app/", "/api/novu", "https://app.vercel.app/api/novu"),
         ("https://app.vercel.app/site/", "/api/novu", "https://app.vercel.app/site/api/novu"),
+        ("https://app.vercel.app/PR-X/", "/api/novu", "https://app.vercel.app/PR-X/api/novu"),  # only "/" cut
         (
             "https://app.vercel.app",
             "/api/novu?x-vercel-protection-bypass=t",
@@ -415,7 +420,10 @@ def test_a_deployment_without_a_state_is_skipped_as_unknown():
 def test_a_production_deployment_is_skipped():
     skip = deployment_skip(inputs=inputs(KEYS), event=deployment(production=True))
     assert skip is not None
-    assert skip.reason.startswith("the deployment to `Production` is a production deployment;")
+    assert skip.reason == (
+        "the deployment to `Production` is a production deployment; the sync after the merge covers it, "
+        "and previews run for preview deployments."
+    )
 
 
 def test_a_deployment_without_a_url_is_skipped():
@@ -472,7 +480,11 @@ def test_missing_key_names_every_input_that_could_supply_it():
 
 def test_missing_key_on_a_fork_pull_request_is_a_skip_with_an_explanation():
     reason = skipped(inputs=inputs(NO_KEYS), event=pull_request("main", withheld=WithheldSecrets.FORK))
-    assert reason.startswith("this pull request comes from a fork: GitHub gives such runs no secrets")
+    assert reason == (
+        "this pull request comes from a fork: GitHub gives such runs no secrets and a read-only token, so "
+        "no preview can be computed. Pull requests from branches of this repository get their preview as "
+        "usual."
+    )
 
 
 def test_missing_key_on_a_dependabot_pull_request_is_a_skip():
@@ -624,7 +636,11 @@ def test_the_refusal_names_the_host_without_the_rest_of_the_url():
     url = "http://user:pw@bridge.local/api/novu?x-vercel-protection-bypass=tok"
     with pytest.raises(PrivateBridgeUrlError) as caught:
         resolve_target(inputs=inputs({**KEYS, "bridge-url": url}), event=push("main"))
-    assert str(caught.value).startswith("The bridge URL points at `bridge.local`, a local or private address")
+    assert str(caught.value) == (
+        "The bridge URL points at `bridge.local`, a local or private address that Novu Cloud cannot reach. "
+        "Deploy the bridge to a public URL (or use a tunnel) and set that URL; a local address only works "
+        "with a self-hosted Novu whose `api-url` is local too."
+    )
     assert "tok" not in str(caught.value)
     assert "pw" not in str(caught.value)
 
@@ -668,3 +684,33 @@ def test_local_bridge_is_allowed_for_a_preview_the_runner_itself_can_reach():
 def test_a_preview_of_a_local_deployed_bridge_is_allowed():
     values = {**KEYS, "bridge-url": "http://localhost:4000/api/novu"}
     assert resolved(inputs=inputs(values), event=pull_request("main")).mode is Mode.PREVIEW
+
+
+# --- runs from a terminal (novu-sync plan|sync) -----------------------------------------------------------
+
+TERMINAL = Event(name=LOCAL_EVENT, ref=None, sha=None)
+
+
+def test_a_plan_from_a_terminal_with_a_discover_file_reads_it_as_a_local_file():
+    values = {**KEYS, "environment": "Development", "mode": "preview", "discover-file": "discover.json"}
+    target = resolved(inputs=inputs(values), event=TERMINAL)
+    assert (target.source, target.discover_file, target.bridge_url) == (
+        SourceKind.LOCAL_FILE,
+        "discover.json",
+        None,
+    )
+
+
+def test_a_plan_from_a_terminal_discovers_the_bridge_it_names_as_a_local_bridge():
+    values = {**KEYS, "environment": "Development", "mode": "preview"}
+    target = resolved(inputs=inputs(values), event=TERMINAL)
+    assert (target.source, target.bridge_url) == (SourceKind.LOCAL_BRIDGE, "https://app.example.com/api/novu")
+
+
+def test_a_sync_from_a_terminal_syncs_the_environments_deployed_bridge():
+    values = {**KEYS, "environment": "Development", "mode": "sync"}
+    target = resolved(inputs=inputs(values), event=TERMINAL)
+    assert (target.source, target.bridge_url) == (
+        SourceKind.DEPLOYED_BRIDGE,
+        "https://app.example.com/api/novu",
+    )
