@@ -7,10 +7,10 @@ the package, the unit tests (without tests/e2e and tests/contract), action.yml a
 `[tool.mutmut]` section added. mutmut makes its own `mutants/` inside that copy, so after a run
 `cd mutants/<group> && ../../.venv/bin/mutmut show <mutant>` shows one mutant's diff.
 
-The table counts timeouts as caught (a mutant that hangs would hang the action too). Mutants listed as
-equivalent in docs/mutation.md (a line that starts with "- `<mutant name>`") leave the denominator of
-the second score; a listed name that no longer exists or that the tests now kill is reported, so the
-list cannot go stale in silence.
+The table counts timeouts as caught (a mutant that hangs would hang the action too). Mutants that
+docs/mutation.md lists as equivalent (each name quoted: `novu_action.<module>.<function>__mutmut_<n>`)
+leave the denominator of the second score; a listed name that no longer exists or that the tests now
+kill is reported, so the list cannot go stale in silence.
 
     python scripts/mutation.py                 every group
     python scripts/mutation.py target render   some groups
@@ -105,10 +105,10 @@ class Score:
 
 
 def listed_equivalents(path: Path = EQUIVALENTS) -> set[str]:
-    """The mutant names docs/mutation.md lists as equivalent: lines that start with "- `novu_action."."""
+    """The mutant names docs/mutation.md lists as equivalent: every `novu_action.…__mutmut_N` it quotes."""
     if not path.exists():
         return set()
-    return set(re.findall(r"^- `(novu_action\.[^`]+__mutmut_\d+)`", path.read_text("utf-8"), flags=re.M))
+    return set(re.findall(r"`(novu_action\.[^`\s]+__mutmut_\d+)`", path.read_text("utf-8")))
 
 
 def scratch_files() -> list[str]:

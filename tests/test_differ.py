@@ -7,13 +7,14 @@ and assert exactly what the plan reports for it.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from novu_action.differ import value_text, workflow_field_diffs
+from novu_action.differ import step_diffs, value_text, workflow_field_diffs
 from novu_action.normalise import normalise_workflow
 from novu_action.plan import Change, DiffKind, FieldDiff, StepChange, StepDiff, WorkflowChange
 from tests.test_planner import (
@@ -763,3 +764,74 @@ def test_steps_that_are_not_a_list_are_compared_as_a_field() -> None:
     assert workflow_field_diffs(before, after, skip_steps=False) == (
         changed("steps", '[{"options":{},"providers":{},"stepId":"a"}]', "null"),
     )
+
+
+# ---- paths and step types as the report shows them ------------------------------------------------------
+
+
+def test_a_key_with_other_characters_is_quoted_in_the_path_as_written() -> None:
+    def add_property(workflow: Workflow) -> None:
+        workflow["payload"]["schema"]["properties"]["prénom du client"] = {"type": "string"}
+
+    (diff,) = update_of("sms-alert", add_property).fields
+
+    assert diff.path == 'payload.properties["prénom du client"]'
+    assert diff.kind is DiffKind.ADDED
+
+
+def test_a_step_whose_type_is_not_text_is_reported_without_a_type() -> None:
+    def add_odd_step(workflow: Workflow) -> None:
+        workflow["steps"].append(dict(copy.deepcopy(NEW_SMS_STEP), stepId="odd", type=7))
+
+    (step,) = update_of("sms-alert", add_odd_step).steps
+
+    assert (step.step_id, step.change, step.type_after) == ("odd", StepChange.ADDED, None)
+
+
+# ---- the step matcher on its own --------------------------------------------------------------------------
+
+
+def _steps(*ids: object) -> list[dict[str, object]]:
+    return [{"stepId": step_id, "type": "sms"} for step_id in ids]
+
+
+def _longest_increasing_run(order: tuple[int, ...]) -> int:
+    best = [1] * len(order)
+    for i, j in itertools.combinations(range(len(order)), 2):
+        if order[i] < order[j]:
+            best[j] = max(best[j], best[i] + 1)
+    return max(best, default=0)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(5))), ids=str)
+def test_a_reordering_reports_the_fewest_steps_as_moved(order: tuple[int, ...]) -> None:
+    diffs = step_diffs(_steps(*"abcde"), _steps(*("abcde"[index] for index in order)))
+
+    assert all(diff.change is StepChange.MOVED for diff in diffs)
+    assert len(diffs) == 5 - _longest_increasing_run(order)
+
+
+def test_a_step_id_that_is_not_text_is_shown_as_json() -> None:
+    (diff,) = step_diffs(_steps("a"), _steps("a", 42))
+
+    assert (diff.step_id, diff.change, diff.position_after) == ("42", StepChange.ADDED, 1)
+
+
+def test_repeated_step_ids_are_matched_in_order() -> None:
+    before = _steps("a", "dup", "dup")
+    after = [*_steps("a", "dup", "dup"), {"stepId": "dup", "type": "email"}]
+
+    (diff,) = step_diffs(before, after)
+
+    assert (diff.step_id, diff.change, diff.type_after, diff.position_after) == (
+        "dup",
+        StepChange.ADDED,
+        "email",
+        3,
+    )
+
+
+def test_a_step_that_is_not_an_object_is_compared_as_a_value() -> None:
+    (diff,) = step_diffs(["sms"], ["email"])
+
+    assert (diff.change, diff.details) == (StepChange.CHANGED, (changed("", '"sms"', '"email"'),))

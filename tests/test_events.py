@@ -153,6 +153,21 @@ def test_the_pull_request_number_is_read_from_the_pull_request_when_the_payload_
     assert parse("pull_request", payload).pr_number == 11
 
 
+def test_the_pull_request_number_is_the_payloads_own():
+    payload = pull_request_event(number=11)
+    del payload["pull_request"]["number"]  # type: ignore[attr-defined]
+    assert parse("pull_request", payload).pr_number == 11
+
+
+def test_a_pull_request_payload_without_a_number_or_base_branch_leaves_them_unset():
+    payload = pull_request_event()
+    del payload["number"]
+    del payload["pull_request"]["number"]  # type: ignore[attr-defined]
+    del payload["pull_request"]["base"]["ref"]  # type: ignore[index]
+    event = parse("pull_request", payload)
+    assert (event.pr_number, event.ref, event.base_branch) == (None, None, None)
+
+
 def test_a_pull_request_without_a_head_sha_uses_the_runner_sha():
     payload = pull_request_event(head_sha="")
     assert parse("pull_request", payload).sha == RUNNER_SHA
@@ -200,6 +215,7 @@ def test_merge_group_uses_its_base_branch_and_head_sha():
         }
     }
     event = parse("merge_group", payload, ref="refs/heads/gh-readonly-queue/main/pr-104-abc")
+    assert event.name == "merge_group"
     assert event.base_branch == "main"
     assert event.ref == "refs/heads/main"
     assert event.branch == "main"
@@ -240,6 +256,22 @@ def test_a_deployment_url_falls_back_to_the_target_url():
     deployment = parse("deployment_status", payload).deployment
     assert deployment is not None
     assert deployment.url == "https://target.example"
+
+
+def test_a_deployment_url_is_the_environment_url_before_the_target_url():
+    payload = deployment_status_event(environment_url="https://preview.example")
+    payload["deployment_status"]["target_url"] = "https://logs.example"  # type: ignore[index]
+    deployment = parse("deployment_status", payload).deployment
+    assert deployment is not None
+    assert deployment.url == "https://preview.example"
+
+
+def test_the_deployment_status_environment_wins_over_the_deployments():
+    payload = deployment_status_event(environment="Preview")
+    payload["deployment_status"]["environment"] = "Preview – pr-3"  # type: ignore[index]
+    deployment = parse("deployment_status", payload).deployment
+    assert deployment is not None
+    assert deployment.environment == "Preview – pr-3"
 
 
 def test_a_deployment_without_any_url_has_none():
@@ -304,8 +336,11 @@ def test_a_deployment_without_a_sha_uses_the_runner_sha():
 def test_a_deployment_status_payload_without_its_objects_is_refused(missing):
     payload = deployment_status_event()
     del payload[missing]
-    with pytest.raises(ValueError, match="`deployment_status` event payload has no"):
+    with pytest.raises(ValueError, match="`deployment_status` event payload has no") as caught:
         parse("deployment_status", payload)
+    assert str(caught.value) == (
+        "the `deployment_status` event payload has no `deployment_status` or `deployment` object"
+    )
 
 
 # --- Event ------------------------------------------------------------------------------------------------

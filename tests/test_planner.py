@@ -386,6 +386,14 @@ def test_without_the_workflow_list_ids_are_compared_with_the_stored_definitions(
     assert json.loads(plan.to_json())["detail"] == "workflow"
 
 
+def test_an_id_comparison_keeps_each_discovered_definition_for_the_report() -> None:
+    discovered = captured()
+
+    plan = plan_of(discovered, None, listed=(listed("welcome", "external"),))
+
+    assert {w.workflow_id: w.definition for w in plan.workflows} == {w["workflowId"]: w for w in discovered}
+
+
 def test_without_the_workflow_list_deletions_of_stored_workflows_are_still_guarded() -> None:
     plan = plan_of(captured()[:1], stored_captures(), listed=None)
 

@@ -329,6 +329,7 @@ def test_a_long_value_is_shortened_to_eighty_characters():
         ("https://user:pass@app.example/api/novu", "https://app.example/api/novu"),
         ("https://user:p@ss@app.example/api/novu", "https://app.example/api/novu"),
         ("https://token@app.example", "https://app.example"),
+        ("https://app.example/?bypass=dG9rZW4=", "https://app.example/?bypass=REDACTED"),  # base64 padding
         ("/api/novu?bypass=tok", "/api/novu?bypass=REDACTED"),
         ("https://app.example/api/novu\n::error::x", "https://app.example/api/novu\n::error::x"),
     ],
@@ -423,6 +424,12 @@ def test_each_problem_names_the_input_as_spelled_in_with_and_speaks_without_pyda
         'input `mode`: must be one of `auto`, `preview`, `sync`; got "sideways"',
         'input `timeout`: must be a number of seconds; got "soon"',
     ]
+
+
+def test_a_problem_that_belongs_to_no_input_is_listed_without_a_name():
+    with pytest.raises(ValidationError) as caught:
+        Inputs.model_validate(["not", "a", "mapping"])
+    assert describe(caught.value) == ["input ``: Input should be a valid dictionary or instance of Inputs"]
 
 
 def test_api_url_loses_its_trailing_slash(tmp_path):
@@ -689,8 +696,13 @@ def test_branch_map_rejects_malformed_entries(text, entry):
 
 @pytest.mark.parametrize("text", [",,", " , \n ,"])
 def test_branch_map_without_any_rule_is_refused(text):
-    with pytest.raises(ValueError, match="has no `BRANCH_PATTERN=Environment` entry"):
+    with pytest.raises(ValueError, match="has no `BRANCH_PATTERN=Environment` entry") as caught:
         parse_branch_map(text)
+    assert str(caught.value) == "has no `BRANCH_PATTERN=Environment` entry"
+
+
+def test_a_branch_map_entry_is_split_at_its_first_equals_sign():
+    assert parse_branch_map("dev=Staging=EU") == (BranchRule("dev", "Staging=EU"),)
 
 
 def test_a_malformed_branch_map_is_an_input_problem():
@@ -752,6 +764,13 @@ def test_the_run_context_is_read_from_the_runners_variables(tmp_path):
     )
     assert context.run_url == "https://ghe.example/acme/notifications/actions/runs/1234"
     assert context.commit_url("b" * 40) == "https://ghe.example/acme/notifications/commit/" + "b" * 40
+
+
+def test_only_trailing_slashes_are_cut_from_the_servers_urls():
+    context = RunContext.from_environ(
+        {"GITHUB_SERVER_URL": "https://GHE.ACME.BOX/", "GITHUB_API_URL": "https://API.ACME.BOX/"}
+    )
+    assert (context.server_url, context.api_url) == ("https://GHE.ACME.BOX", "https://API.ACME.BOX")
 
 
 def test_a_run_context_without_variables_has_github_com_defaults():
