@@ -835,3 +835,53 @@ def test_a_step_that_is_not_an_object_is_compared_as_a_value() -> None:
     (diff,) = step_diffs(["sms"], ["email"])
 
     assert (diff.change, diff.details) == (StepChange.CHANGED, (changed("", '"sms"', '"email"'),))
+
+
+def _step(**fields: object) -> dict[str, object]:
+    """A normalised step (providers keyed by their type), as the planner passes it to the differ."""
+    return {"stepId": "s", "type": "sms", **fields}
+
+
+def test_a_nested_option_change_is_reported_at_the_option_with_its_whole_values() -> None:
+    (diff,) = step_diffs(
+        [_step(options={"skip": {"a": True, "b": 1}})], [_step(options={"skip": {"a": False, "b": 1}})]
+    )
+
+    assert diff.details == (changed("options.skip", '{"a":true,"b":1}', '{"a":false,"b":1}'),)
+
+
+def test_an_unchanged_provider_is_not_reported_whatever_its_shape() -> None:
+    before = _step(providers={"slack": "on", "twilio": {"code": "a"}})
+    after = _step(providers={"slack": "on", "twilio": {"code": "b"}})
+
+    (diff,) = step_diffs([before], [after])
+
+    assert diff.details == (changed("providers.twilio.code"),)
+
+
+def test_a_provider_that_stops_being_an_object_is_one_change_at_its_path() -> None:
+    (diff,) = step_diffs([_step(providers={"slack": {"code": "a"}})], [_step(providers={"slack": "off"})])
+
+    assert diff.details == (changed("providers.slack"),)
+
+
+def test_a_key_removed_from_a_provider_is_reported_removed() -> None:
+    before = _step(providers={"slack": {"code": "a", "region": "eu"}})
+
+    (diff,) = step_diffs([before], [_step(providers={"slack": {"code": "a"}})])
+
+    assert diff.details == (removed("providers.slack.region", '"eu"'),)
+
+
+def test_a_step_is_matched_by_the_json_text_of_its_id_which_is_never_a_detail() -> None:
+    assert step_diffs([_step(stepId=5)], [_step(stepId="5")]) == ()
+
+
+def test_set_members_removed_or_added_are_listed_in_order_of_their_values() -> None:
+    names = ["hotel", "golf", "foxtrot", "echo", "delta", "charlie", "bravo", "alpha"]
+
+    removed_all = workflow_field_diffs({"tags": names}, {"tags": []}, skip_steps=True)
+    added_all = workflow_field_diffs({"tags": []}, {"tags": names}, skip_steps=True)
+
+    assert [d.before for d in removed_all] == [f'"{name}"' for name in sorted(names)]
+    assert [d.after for d in added_all] == [f'"{name}"' for name in sorted(names)]

@@ -209,6 +209,32 @@ def test_unknown_schema_is_dropped_outside_user_schemas_and_kept_inside_them() -
     assert normalised["retention"] == {"days": 30}
 
 
+def test_unknown_schema_is_dropped_at_any_depth_outside_user_schemas() -> None:
+    definition = {"workflowId": "w", "retention": {"policy": {"unknownSchema": {"_def": {}}, "days": 30}}}
+
+    assert normalise_workflow(definition)["retention"] == {"policy": {"days": 30}}
+
+
+def test_a_schema_held_beside_other_keys_is_still_a_schema() -> None:
+    step = {"stepId": "s", "options": {"form": {"schema": {"required": ["b", "a"]}, "title": "Form"}}}
+
+    (normalised,) = normalise_workflow({"workflowId": "w", "steps": [step]})["steps"]
+
+    assert normalised["options"] == {"form": {"schema": {"required": ["a", "b"]}, "title": "Form"}}
+
+
+def test_required_names_are_a_set_in_nested_schemas_too() -> None:
+    schema = {"type": "array", "items": {"type": "object", "required": ["b", "a"]}}
+
+    normalised = normalise_workflow({"workflowId": "w", "payload": {"schema": schema}})
+
+    assert normalised["payload"] == {"type": "array", "items": {"type": "object", "required": ["a", "b"]}}
+
+
+def test_a_step_that_is_not_an_object_is_kept_as_it_is() -> None:
+    assert normalise_workflow({"workflowId": "w", "steps": ["sms", None]})["steps"] == ["sms", None]
+
+
 def test_schema_data_keywords_are_kept_as_written() -> None:
     schema = {"default": {"required": ["b", "a"]}, "enum": [["b", "a"]], "required": []}
 

@@ -403,6 +403,27 @@ def test_without_the_workflow_list_deletions_of_stored_workflows_are_still_guard
 # ---- display names -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("stored_form", ["same text", "same definition, other key order"])
+def test_an_unchanged_workflow_keeps_its_name_and_its_discovered_definition(stored_form: str) -> None:
+    discovered = captured()
+    stored = stored_captures()
+    if stored_form != "same text":  # the full comparison, not the fast path
+        stored = [reorder_keys(w, random.Random(5)) for w in stored]  # noqa: S311 (key order, not secrets)
+
+    plan = plan_of(discovered, stored)
+
+    assert {w.workflow_id: (w.change, w.name, w.definition) for w in plan.workflows} == {
+        w["workflowId"]: (Change.UNCHANGED, w.get("name") or None, w) for w in discovered
+    }
+
+
+def test_steps_that_are_not_a_list_make_one_field_change_and_no_step_changes() -> None:
+    plan = plan_of(edited(captured(), "sms-alert", set_at("steps", None)), stored_captures())
+
+    updated = change_of(plan, "sms-alert")
+    assert (updated.change, [f.path for f in updated.fields], updated.steps) == (Change.UPDATE, ["steps"], ())
+
+
 def test_a_renamed_workflow_is_shown_with_its_new_name() -> None:
     plan = plan_of(edited(captured(), "sms-alert", set_at("name", "Urgent SMS")), stored_captures())
 
