@@ -559,6 +559,35 @@ def test_unusable_discover_answers_are_refused_with_advice(
     assert isinstance(raised.value, ActionError)
 
 
+@pytest.mark.parametrize("workflow", [{"steps": []}, "not an object", None], ids=["no id", "text", "null"])
+def test_a_workflow_without_an_id_is_refused_with_advice_to_check_the_bridge(workflow: Any) -> None:
+    with pytest.raises(InvalidDiscoveryError) as raised:
+        plan_of([workflow], [])
+
+    assert str(raised.value) == (
+        "The bridge's discover answer contains a workflow without a `workflowId`. "
+        "Check that the bridge runs @novu/framework and serves its workflows unchanged."
+    )
+
+
+def test_a_workflow_id_discovered_twice_is_refused_with_advice_to_make_it_unique() -> None:
+    with pytest.raises(InvalidDiscoveryError) as raised:
+        plan_of([{"workflowId": "welcome"}, {"workflowId": "welcome"}], [])
+
+    assert str(raised.value) == (
+        'The bridge discovers the workflow id "welcome" more than once. '
+        "Give each workflow a unique id in the bridge code."
+    )
+
+
+def test_emptying_an_environment_is_not_allowed_unless_asked_for() -> None:
+    plan = build_plan(
+        discovered=[], state=state(stored_captures()), allow_deletions=True, environment=ENVIRONMENT
+    )
+
+    assert [f.guard for f in plan.findings] == [Guard.EMPTY_BRIDGE]
+
+
 def test_input_order_does_not_change_the_plan_or_its_json() -> None:
     discovered = edited(captured("example-bridge-discover.json"), "welcome", reverse_steps_and_change_inbox)
     discovered = edited(discovered, "sms-alert", lambda w: w.update(tags=["b", "a"], severity="low"))
