@@ -619,6 +619,66 @@ def test_exactly_at_the_limit_nothing_is_shortened_and_one_more_character_shorte
 
 
 # ---------------------------------------------------------------------------------------------------
+# The shortening ladder, step by step, on a small report with small limits
+
+CUT_NOTE = (
+    "\n\n> [!WARNING]\n> The rest of this report was cut to fit GitHub's size limit. "
+    "The step's `plan` output lists every change as JSON.\n"
+)
+
+
+def ten_new_ten_same() -> RunResult:
+    plan = Plan(
+        workflows=(
+            *(WorkflowChange(f"new-{n:02}", Change.CREATE) for n in range(10)),
+            *(WorkflowChange(f"same-{n:02}", Change.UNCHANGED) for n in range(10)),
+        )
+    )
+    return result(SYNC, plan, Status.SYNCED)
+
+
+@pytest.mark.parametrize(("unchanged", "listed"), [(50, True), (51, False)])
+def test_unchanged_workflows_are_listed_up_to_fifty(unchanged, listed):
+    plan = Plan(workflows=tuple(WorkflowChange(f"wf-{n:03}", Change.UNCHANGED) for n in range(unchanged)))
+
+    summary = summary_of(SYNC, plan, Status.SYNCED)
+
+    assert ("`wf-000`" in summary) is listed
+    assert (f"⚪ {unchanged} unchanged (not listed)" in summary) is not listed
+
+
+def test_a_report_shortened_to_ids_lists_as_many_as_fit_in_each_list_and_counts_the_rest():
+    shortened = render_report(ten_new_ten_same(), limit_chars=827)
+
+    assert len(shortened) == 827  # the largest cap that fits, here exactly
+    assert "\n- 🟢 create (10): `new-00`, `new-01`, `new-02`, `new-03`, `new-04`, … and 5 more\n" in shortened
+    assert (
+        "\n⚪ 10 unchanged: `same-00`, `same-01`, `same-02`, `same-03`, `same-04`, … and 5 more\n"
+        in shortened
+    )
+    assert SHORTENED in shortened
+
+
+def test_a_report_that_fits_in_no_layout_keeps_whole_lines_from_the_top_and_says_it_was_cut():
+    cut = render_report(ten_new_ten_same(), limit_chars=700)
+
+    assert len(cut) <= 700
+    assert cut.endswith(CUT_NOTE)
+    kept = cut.removesuffix(CUT_NOTE)
+    assert kept.endswith("⚪ 10 unchanged: … and 10 more\n")  # whole lines only
+    assert render_report(ten_new_ten_same(), limit_chars=len(cut)) == cut  # no line more would fit
+
+
+def test_below_the_length_of_the_cut_note_the_report_is_cut_at_the_limit():
+    cut = render_report(ten_new_ten_same(), limit_chars=100)
+
+    assert len(cut) == 100
+    assert render_report(ten_new_ten_same(), limit_chars=120)[:100] == cut
+    assert cut.startswith("### Novu sync — Production\n\n")
+    assert render_report(ten_new_ten_same(), limit_chars=0) == ""
+
+
+# ---------------------------------------------------------------------------------------------------
 # Hostile text from the bridge
 
 HOSTILE = (
