@@ -678,6 +678,88 @@ def test_below_the_length_of_the_cut_note_the_report_is_cut_at_the_limit():
     assert render_report(ten_new_ten_same(), limit_chars=0) == ""
 
 
+def five_field_update(workflow_id: str) -> WorkflowChange:
+    return WorkflowChange(
+        workflow_id,
+        Change.UPDATE,
+        fields=tuple(FieldDiff(f"f{k}", DiffKind.ADDED, after='"' + "v" * 100 + '"') for k in range(5)),
+    )
+
+
+@pytest.mark.parametrize("workflows", [1, 2])
+def test_when_no_diff_fits_each_changed_workflow_keeps_its_one_line(workflows):
+    plan = Plan(workflows=tuple(five_field_update(f"upd-{n}") for n in range(workflows)))
+
+    shortened = render_report(result(SYNC, plan, Status.SYNCED), limit_chars=1_000)
+
+    assert len(shortened) <= 1_000
+    assert "<details>" not in shortened
+    for n in range(workflows):
+        assert f"\n- 🟡 update `upd-{n}` · 5 field changes\n" in shortened
+
+
+def test_a_list_of_ids_that_fits_whole_has_no_count_of_more():
+    plan = Plan(workflows=(five_field_update("upd-0"), five_field_update("upd-1")))
+
+    shortened = render_report(result(SYNC, plan, Status.SYNCED), limit_chars=720)
+
+    assert "\n- 🟡 update (2): `upd-0`, `upd-1`\n" in shortened
+
+
+def ten_refused_deletions() -> Plan:
+    ids = tuple(f"gone-{n}" for n in range(10))
+    return Plan(
+        workflows=tuple(WorkflowChange(workflow_id, Change.DELETE) for workflow_id in ids),
+        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ids, "Production"),),
+    )
+
+
+def test_a_findings_workflows_are_capped_last_with_a_pointer_to_the_plan_output():
+    shortened = render_report(result(PREVIEW, ten_refused_deletions(), Status.PREVIEW), limit_chars=1_233)
+
+    assert (
+        "\n> - Workflows: `gone-0`, `gone-1`, `gone-2`, … and 7 more — see the `plan` output\n" in shortened
+    )
+    assert "\n- 🔴 delete (10): `gone-0`, `gone-1`, `gone-2`, … and 7 more\n" in shortened
+
+
+def test_a_refusal_without_a_run_context_words_its_finding_without_drift():
+    summary = render_report(result(None, ten_refused_deletions(), Status.REFUSED))
+
+    assert (
+        "\n> **This stopped the sync:** This sync would delete 10 workflows from Production, and "
+        "deletions are not allowed.\n"
+    ) in summary
+
+
+def test_the_findings_of_a_failed_sync_are_shown_without_a_consequence():
+    summary = summary_of(SYNC, ten_refused_deletions(), Status.FAILED, error="boom")
+
+    assert (
+        "\n> [!CAUTION]\n> This sync would delete 10 workflows from Production, and deletions are not "
+        "allowed.\n"
+    ) in summary
+
+
+def test_a_comment_without_a_run_context_still_shows_the_failure():
+    comment = render_comment(result(None, None, Status.FAILED, error="boom"), marker=MARKER)
+
+    assert comment.startswith(MARKER + "\n\n### Novu sync\n")
+    assert "\n> boom\n" in comment
+
+
+@pytest.mark.parametrize(
+    ("run_url", "run"), [(RUN_URL, f"[this run]({RUN_URL})"), (None, "this run")], ids=["link", "no link"]
+)
+def test_a_shortened_comment_points_to_the_job_summary_of_this_run(run_url, run):
+    comment = comment_of(replace(PREVIEW, run_url=run_url), huge_plan(updates=60))
+
+    assert (
+        f"This report was shortened to fit GitHub's size limit. The job summary of {run} has more "
+        "detail. The step's `plan` output lists every change as JSON."
+    ) in comment
+
+
 # ---------------------------------------------------------------------------------------------------
 # Hostile text from the bridge
 
