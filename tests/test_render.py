@@ -760,6 +760,74 @@ def test_a_shortened_comment_points_to_the_job_summary_of_this_run(run_url, run)
     ) in comment
 
 
+def test_the_deletion_alert_caps_its_ids_last_with_a_pointer_to_the_plan_output():
+    plan = Plan(workflows=tuple(WorkflowChange(f"gone-{n}", Change.DELETE) for n in range(10)))
+
+    shortened = render_report(result(PREVIEW, plan, Status.PREVIEW), limit_chars=966)
+
+    assert (
+        "\n> Would delete 10 workflows from **Production**; Novu keeps no copy: `gone-0`, `gone-1`, "
+        "`gone-2`, … and 7 more deletions — see the `plan` output\n"
+    ) in shortened
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lengths, links and kinds of the parts of a report
+
+
+def test_a_long_environment_name_is_cut_at_100_characters_wherever_it_is_named():
+    context = replace(SYNC, environment="E" * 150)
+    plan = Plan(workflows=(WorkflowChange("old", Change.DELETE),))
+    notes = (Note(NoteKind.AGENT_NOT_POINTED, subject="agent", detail="gone"),)
+
+    summary = summary_of(context, plan, Status.FAILED, error="boom", notes=notes)
+
+    shown = "E" * 99 + "…"
+    assert "E" * 100 not in summary
+    assert summary.startswith(f"### Novu sync — {shown}\n")
+    assert f"\nSync of **{shown}** from the bridge at" in summary
+    assert f"\n❌ The sync into **{shown}** failed.\n" in summary
+    assert f"\n> The plan deletes 1 workflow from **{shown}**: `old`\n" in summary
+    assert f"the agent must exist in {shown}; the official CLI" in summary
+
+
+def test_values_in_sentences_and_the_footers_source_are_cut_at_300_characters():
+    source = "https://x.io/" + "p" * 400
+    notes = (Note(NoteKind.AGENT_NOT_POINTED, subject="a" * 400, detail="d" * 400),)
+
+    summary = summary_of(replace(SYNC, shown_source=source), None, Status.SYNCED, notes=notes)
+
+    assert summary.count(f"`{source[:299]}…`") == 2  # the compared line and the footer
+    assert f"but agent `{'a' * 299}…` was not pointed at the bridge: {'d' * 299}…. Conversational" in summary
+
+
+def test_a_notice_is_a_note_and_a_warning_is_a_warning():
+    notes = (Note(NoteKind.RESENT, detail="timed out"), Note(NoteKind.TAKEOVER, subject="old-one"))
+
+    summary = summary_of(SYNC, None, Status.SYNCED, notes=notes)
+
+    assert "\n> [!NOTE]\n> **Sync sent again:** The first sync request's effect" in summary
+    assert "\n> [!WARNING]\n> **Old v1 workflows taken over:** The bridge serves `old-one`" in summary
+
+
+def test_without_a_run_url_the_compared_line_has_no_run_link():
+    summary = summary_of(replace(SYNC, run_url=None), None, Status.SYNCED)
+
+    assert "\nSync of **Production** from the bridge at `https://notify.acme.dev/api/novu`.\n" in summary
+
+
+def test_a_failure_in_no_known_environment_names_the_environment_generically():
+    summary = summary_of(replace(SYNC, environment=""), None, Status.FAILED, error="boom")
+
+    assert "\n❌ The sync into the environment failed.\n" in summary
+
+
+def test_without_a_commit_url_the_footer_shows_the_short_commit_as_code():
+    summary = summary_of(replace(SYNC, commit_url=None), None, Status.SYNCED)
+
+    assert "\n<sub>`3f2a9c1` · [Novu Dashboard](" in summary
+
+
 # ---------------------------------------------------------------------------------------------------
 # Hostile text from the bridge
 
