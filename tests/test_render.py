@@ -706,6 +706,33 @@ def test_a_list_of_ids_that_fits_whole_has_no_count_of_more():
     assert "\n- 🟡 update (2): `upd-0`, `upd-1`\n" in shortened
 
 
+def test_the_unchanged_list_may_be_the_longest_list_and_is_still_shown_whole_when_it_fits():
+    plan = Plan(
+        workflows=(
+            *(WorkflowChange(f"new-{n}", Change.CREATE) for n in range(2)),
+            *(WorkflowChange(f"same-{n:02}", Change.UNCHANGED) for n in range(10)),
+        )
+    )
+
+    shortened = render_report(result(SYNC, plan, Status.SYNCED), limit_chars=824)
+
+    assert "\n- 🟢 create (2): `new-0`, `new-1`\n" in shortened
+    assert "\n⚪ 10 unchanged: " + ", ".join(f"`same-{n:02}`" for n in range(10)) + "\n" in shortened
+
+
+def test_a_findings_ids_are_capped_even_when_nothing_is_deleted():
+    ids = tuple(f"new-{n}" for n in range(10))
+    plan = Plan(
+        workflows=tuple(WorkflowChange(workflow_id, Change.CREATE) for workflow_id in ids),
+        findings=(GuardFinding(Guard.DASHBOARD_CLASH, ids, "Production"),),
+    )
+
+    shortened = render_report(result(PREVIEW, plan, Status.PREVIEW), limit_chars=1_090)
+
+    assert "\n> - Workflows: `new-0`, `new-1`, … and 8 more — see the `plan` output\n" in shortened
+    assert "cut to fit" not in shortened
+
+
 def ten_refused_deletions() -> Plan:
     ids = tuple(f"gone-{n}" for n in range(10))
     return Plan(
