@@ -656,7 +656,7 @@ def test_a_report_shortened_to_ids_lists_as_many_as_fit_in_each_list_and_counts_
         "\n⚪ 10 unchanged: `same-00`, `same-01`, `same-02`, `same-03`, `same-04`, … and 5 more\n"
         in shortened
     )
-    assert SHORTENED in shortened
+    assert f"\n> [!NOTE]\n> {SHORTENED} The step's `plan` output lists every change as JSON.\n" in shortened
 
 
 def test_a_report_that_fits_in_no_layout_keeps_whole_lines_from_the_top_and_says_it_was_cut():
@@ -667,6 +667,13 @@ def test_a_report_that_fits_in_no_layout_keeps_whole_lines_from_the_top_and_says
     kept = cut.removesuffix(CUT_NOTE)
     assert kept.endswith("⚪ 10 unchanged: … and 10 more\n")  # whole lines only
     assert render_report(ten_new_ten_same(), limit_chars=len(cut)) == cut  # no line more would fit
+
+
+def test_a_cut_report_keeps_the_findings_ids_capped_to_none():
+    cut = render_report(result(PREVIEW, ten_refused_deletions(), Status.PREVIEW), limit_chars=1_000)
+
+    assert "\n> - Workflows: … and 10 more — see the `plan` output\n" in cut
+    assert cut.endswith(CUT_NOTE)
 
 
 def test_below_the_length_of_the_cut_note_the_report_is_cut_at_the_limit():
@@ -731,6 +738,41 @@ def test_a_findings_ids_are_capped_even_when_nothing_is_deleted():
 
     assert "\n> - Workflows: `new-0`, `new-1`, … and 8 more — see the `plan` output\n" in shortened
     assert "cut to fit" not in shortened
+
+
+def test_a_shortened_report_without_changes_has_no_empty_list():
+    plan = Plan(
+        workflows=tuple(WorkflowChange(f"same-{n:02}-" + "x" * 30, Change.UNCHANGED) for n in range(10))
+    )
+
+    shortened = render_report(result(SYNC, plan, Status.SYNCED), limit_chars=900)
+
+    assert "`, … and 6 more\n" in shortened
+    assert SHORTENED in shortened
+    assert "\n\n\n" not in shortened
+
+
+def test_diffs_fold_one_workflow_at_a_time_from_the_last():
+    plan = Plan(workflows=(five_field_update("upd-0"), five_field_update("upd-1")))
+
+    shortened = render_report(result(SYNC, plan, Status.SYNCED), limit_chars=1_500)
+
+    assert "<details><summary>🟡 update <code>upd-0</code> · 5 field changes</summary>" in shortened
+    assert "\n- 🟡 update `upd-1` · 5 field changes\n" in shortened
+
+
+def test_deleted_ids_are_capped_last_as_little_as_needed_and_the_other_lists_to_none():
+    ids = tuple(f"gone-{n}-" + "x" * 60 for n in range(10))
+    plan = Plan(
+        workflows=(*(WorkflowChange(i, Change.DELETE) for i in ids), WorkflowChange("new-0", Change.CREATE)),
+        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ids, "Production"),),
+    )
+
+    shortened = render_report(result(PREVIEW, plan, Status.PREVIEW), limit_chars=2_500)
+
+    assert f"`{ids[8]}`, … and 1 more — see the `plan` output\n" in shortened
+    assert f"\n- 🔴 delete (10): `{ids[0]}`" in shortened
+    assert f"`{ids[8]}`, … and 1 more\n- 🟢 create (1): … and 1 more\n" in shortened
 
 
 def ten_refused_deletions() -> Plan:
