@@ -29,7 +29,7 @@ from novu_action.novu_urls import US_API_URL
 from novu_action.pipeline import Clock, run
 from novu_action.plan import Plan
 from novu_action.redaction import url_secrets
-from novu_action.report import RunResult, Status
+from novu_action.report import RunResult, Status, stopped_by
 from novu_action.settings import Inputs, RunContext, Settings, describe
 from novu_action.terminal import render_text
 from novu_action.wording import DISPATCH_RECIPE
@@ -161,30 +161,32 @@ def main(
         ),
         event=Event(name=LOCAL_EVENT, ref=None, sha=None),
     )
-    connections = LiveConnections(
-        api_url=inputs.api_url,
-        timeout=inputs.timeout,
-        workspace=settings.context.workspace,
-        host=NoCodeHost(),
-        on_retry=terminal.log,
-        novu_source="novu-sync",
-    )
     colour = stdout.isatty() and not environ.get("NO_COLOR")
-    result = run(
-        settings=settings,
-        connections=connections,
-        progress=terminal,
-        clock=Clock(now=time.time, sleep=time.sleep),
-        confirm=_confirmation(
-            args, stdin=stdin, stderr=stderr, colour=stderr.isatty() and not environ.get("NO_COLOR")
-        ),
-    )
+    try:
+        result = run(
+            settings=settings,
+            connections=LiveConnections(
+                api_url=inputs.api_url,
+                timeout=inputs.timeout,
+                workspace=settings.context.workspace,
+                host=NoCodeHost(),
+                on_retry=terminal.log,
+                novu_source="novu-sync",
+            ),
+            progress=terminal,
+            clock=Clock(now=time.time, sleep=time.sleep),
+            confirm=_confirmation(
+                args, stdin=stdin, stderr=stderr, colour=stderr.isatty() and not environ.get("NO_COLOR")
+            ),
+        )
+    except Exception as error:  # the last line of defence: one clear message, no traceback
+        result = stopped_by(error)
     report = _in_cli_words(_formatted(result, args.format, colour=colour and args.out is None))
     if args.out is not None:
         args.out.write_text(terminal.redact(report), encoding="utf-8")
     elif report:
         stdout.write(terminal.redact(report))
-    if result.failure is not None and (args.format != "text" or args.out is not None):
+    if result.failure is not None and (args.format != "text" or args.out is not None or not report):
         message = _in_cli_words(f"novu-sync: {result.failure.title}: {result.failure.message}\n")
         stderr.write(terminal.redact(message))
     return exit_code(result)

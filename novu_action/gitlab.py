@@ -36,7 +36,7 @@ from novu_action.errors import ActionError
 from novu_action.events import BRANCH_PREFIX, TAG_PREFIX, Event
 from novu_action.gitlab_notes import TOKEN_VARIABLE, MergeRequestNotes
 from novu_action.redaction import url_secrets
-from novu_action.report import Failure, RunResult, Status
+from novu_action.report import Failure, RunResult, Status, stopped_by
 from novu_action.settings import Inputs, RequestedMode, RunContext, Settings, describe
 from novu_action.target import Skip
 from novu_action.wording import DISPATCH_RECIPE, DRIFT_ADVICE
@@ -91,18 +91,8 @@ def main(*, environ: Mapping[str, str] = os.environ, stream: TextIO = sys.stdout
     log = GitLabLog(stream, secrets=secrets_of(environ))
     try:
         result = _run(environ, log)
-    except ActionError as error:
-        result = RunResult(Status.FAILED, mode="", failure=Failure(error.title, str(error)))
     except Exception as error:  # the last line of defence: one clear message, no traceback
-        result = RunResult(
-            Status.FAILED,
-            mode="",
-            failure=Failure(
-                "Unexpected error",
-                f"{type(error).__name__}: {error}. Nothing more was sent. This is a bug in novu-sync-action: "
-                "please open an issue with this log.",
-            ),
-        )
+        result = stopped_by(error)
     return _report(result, environ=environ, log=log)
 
 

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from novu_action.connections import LiveConnections
-from novu_action.errors import ActionError
 from novu_action.pipeline import Clock, run
 from novu_action.redaction import url_secrets
-from novu_action.report import Failure, RunResult, Status, annotations_of
+from novu_action.report import RunResult, annotations_of, stopped_by
 from novu_action.runner import Runner
 from novu_action.settings import Inputs, Settings, input_variable, load_settings
 
@@ -49,18 +48,8 @@ def main(*, stream: TextIO = sys.stdout, environ: Mapping[str, str] = os.environ
             progress=runner,
             clock=Clock(now=time.time, sleep=time.sleep),
         )
-    except ActionError as error:
-        result = RunResult(Status.FAILED, mode="", failure=Failure(error.title, str(error)))
     except Exception as error:  # the last line of defence: one clear annotation, no traceback
-        result = RunResult(
-            Status.FAILED,
-            mode="",
-            failure=Failure(
-                "Unexpected error",
-                f"{type(error).__name__}: {error}. Nothing more was sent. This is a bug in novu-sync-action: "
-                "please open an issue with this log.",
-            ),
-        )
+        result = stopped_by(error)
     write_result(runner, result)
     return result.exit_code
 

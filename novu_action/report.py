@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from novu_action.errors import ActionError
 from novu_action.plan import Change, Plan
 from novu_action.target import SourceKind
 from novu_action.wording import DRIFT_ADVICE, Level, Note, counts, finding_text, is_drift, note_text
@@ -114,6 +115,23 @@ class RunResult:
             "result": synced,
         }
         return {name: values[name] for name in OUTPUT_NAMES}
+
+
+def stopped_by(error: Exception) -> RunResult:
+    """The result of a run an error stopped outside the pipeline's stages: the error's own title and
+    message, or for an unexpected error (a bug) its type and text with a request to report it, never a
+    traceback."""
+    if isinstance(error, ActionError):
+        return RunResult(Status.FAILED, mode="", failure=Failure(error.title, str(error)))
+    return RunResult(
+        Status.FAILED,
+        mode="",
+        failure=Failure(
+            "Unexpected error",
+            f"{type(error).__name__}: {error}. Nothing more was sent. This is a bug in novu-sync-action: "
+            "please open an issue with this log.",
+        ),
+    )
 
 
 def annotations_of(result: RunResult) -> list[Annotation]:
