@@ -1059,3 +1059,14 @@ def test_skip_summary_shows_the_reason_but_not_a_hostile_branch_name_as_markup()
     assert summary.startswith("### Novu sync skipped\n")
     assert_renders_nothing_hostile(summary, sections=0)
     assert "branch-map" in summary
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [("x" * 1_001, "x" * 999 + "…"), ("x" * 1_000, "x" * 1_000), (None, "")],
+    ids=["over 1000", "1000", "none"],
+)
+def test_a_skip_summary_shows_its_reason_up_to_1000_characters(reason, shown) -> None:
+    summary = render_summary(RunResult(Status.SKIPPED, mode="skip", skip_reason=reason))
+
+    assert summary == f"### Novu sync skipped\n\n{shown}\n"
