@@ -130,40 +130,11 @@ def run(
             mode=context.mode, source=target.source, shown_source=context.shown_source, commit=event.sha
         ).plain(target.environment)
     )
-    if target.mode is Mode.PREVIEW:
-        return _preview(
-            settings=settings,
-            target=target,
-            context=context,
-            connections=connections,
-            progress=progress,
-            pr_number=event.pr_number,
-        )
-    return _sync(
-        settings=settings,
-        target=target,
-        context=context,
-        connections=connections,
-        progress=progress,
-        clock=clock,
-        confirm=confirm,
-    )
-
-
-def _preview(
-    *,
-    settings: Settings,
-    target: Target,
-    context: ReportContext,
-    connections: Connections,
-    progress: Progress,
-    pr_number: int | None,
-) -> RunResult:
     try:
         planned = _plan(
             target=target,
             context=context,
-            api_url=settings.inputs.api_url,
+            api_url=inputs.api_url,
             connections=connections,
             progress=progress,
         )
@@ -176,19 +147,33 @@ def _preview(
             failure=Failure(error.title, str(error)),
         )
     else:
-        failure: Failure | None = None
-        if target.fail_on_refusal and planned.plan.findings:
-            failure = Failure(
-                "The sync after merge would be refused",
-                refusal(planned.plan, drift=planned.context.drift).replace("Nothing was changed. ", "", 1)
-                + " (`fail-on-refusal: true` fails this check.)",
+        if target.mode is not Mode.PREVIEW:
+            return _sync(
+                planned,
+                settings=settings,
+                target=target,
+                connections=connections,
+                progress=progress,
+                clock=clock,
+                confirm=confirm,
             )
-        result = _planned_result(planned, status=Status.PREVIEW, notes=planned.notes, failure=failure)
-    if pr_number is None:
+        result = _previewed(planned, fail_on_refusal=target.fail_on_refusal)
+    if target.mode is not Mode.PREVIEW or event.pr_number is None:
         return result
     return _comment(
-        result, settings=settings, connections=connections, progress=progress, pr_number=pr_number
+        result, settings=settings, connections=connections, progress=progress, pr_number=event.pr_number
     )
+
+
+def _previewed(planned: _Planned, *, fail_on_refusal: bool) -> RunResult:
+    failure: Failure | None = None
+    if fail_on_refusal and planned.plan.findings:
+        failure = Failure(
+            "The sync after merge would be refused",
+            refusal(planned.plan, drift=planned.context.drift).replace("Nothing was changed. ", "", 1)
+            + " (`fail-on-refusal: true` fails this check.)",
+        )
+    return _planned_result(planned, status=Status.PREVIEW, notes=planned.notes, failure=failure)
 
 
 def _comment(
@@ -218,10 +203,10 @@ def _comment(
 
 
 def _sync(
+    planned: _Planned,
     *,
     settings: Settings,
     target: Target,
-    context: ReportContext,
     connections: Connections,
     progress: Progress,
     clock: Clock,
@@ -230,22 +215,6 @@ def _sync(
     from novu_action import apply
     from novu_action.planner import build_plan
 
-    try:
-        planned = _plan(
-            target=target,
-            context=context,
-            api_url=settings.inputs.api_url,
-            connections=connections,
-            progress=progress,
-        )
-    except ActionError as error:
-        return RunResult(
-            Status.FAILED,
-            mode=context.mode,
-            environment=target.environment,
-            context=context,
-            failure=Failure(error.title, str(error)),
-        )
     notes = planned.notes
     if settings.inputs.discover_file is not None:
         notes = (*notes, Note(NoteKind.DISCOVER_FILE_IGNORED))
@@ -263,7 +232,7 @@ def _sync(
                 plan=planned.plan,
                 api=connections.novu(target),
                 bridge_url=bridge_url,
-                shown_url=context.shown_source,
+                shown_url=planned.context.shown_source,
                 environment=environment,
                 key_for=lambda send: apply.idempotency_key(
                     repository=github.repository,
