@@ -18,7 +18,7 @@ from novu_action.events import PullRequest
 from novu_action.redaction import redact_url
 from novu_action.report import Failure, ReportContext, RunResult, Status
 from novu_action.target import Mode, Skip, Target, deployment_skip, resolve_target
-from novu_action.wording import Note, NoteKind, compared, counts, refusal
+from novu_action.wording import Note, NoteKind, counts, refusal
 
 if TYPE_CHECKING:
     from novu_action.bridge import HealthCheck
@@ -125,11 +125,7 @@ def run(
         commit_url=settings.context.commit_url(event.sha),
         run_url=settings.context.run_url,
     )
-    progress.log(
-        compared(
-            mode=context.mode, source=target.source, shown_source=context.shown_source, commit=event.sha
-        ).plain(target.environment)
-    )
+    progress.log(context.comparison.plain(target.environment))
     try:
         planned = _plan(
             target=target,

@@ -24,7 +24,7 @@ from novu_action.plan import (
     WorkflowChange,
 )
 from novu_action.report import ReportContext, RunResult, Status
-from novu_action.wording import DRIFT_ADVICE, Code, Sentence, compared, counts_label, finding_text, note_text
+from novu_action.wording import DRIFT_ADVICE, Code, Sentence, counts_label, finding_text, note_text
 
 COMMENT_LIMIT = 65_536  # characters (Python len): GitHub's "Body is too long (maximum is 65536 characters)"
 SUMMARY_LIMIT = 1_048_576  # bytes of UTF-8: a larger $GITHUB_STEP_SUMMARY is dropped whole
@@ -70,12 +70,7 @@ def _top(result: RunResult) -> list[str]:
     context, plan, env = result.context, result.plan, result.environment
     blocks = [_title(context)]
     if context is not None:
-        line = compared(
-            mode=context.mode,
-            source=context.source,
-            shown_source=context.shown_source,
-            commit=context.commit_sha,
-        )
+        line = context.comparison
         run = md.link("Run log", context.run_url)
         blocks.append(_sentence(line, env) + (f" · {run}" if run else ""))
     where = md.bold(md.text(env, 100)) if env else "the environment"

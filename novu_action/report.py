@@ -12,7 +12,17 @@ from typing import Any, Literal
 from novu_action.errors import ActionError
 from novu_action.plan import Change, Plan
 from novu_action.target import SourceKind
-from novu_action.wording import DRIFT_ADVICE, Level, Note, counts, finding_text, is_drift, note_text
+from novu_action.wording import (
+    DRIFT_ADVICE,
+    Level,
+    Note,
+    Sentence,
+    compared,
+    counts,
+    finding_text,
+    is_drift,
+    note_text,
+)
 
 OUTPUT_NAMES = (
     "environment",
@@ -58,6 +68,13 @@ class ReportContext:
     @property
     def drift(self) -> bool:
         return is_drift(mode=self.mode, source=self.source)
+
+    @property
+    def comparison(self) -> Sentence:
+        """What was compared with what: the report's first line and the log's."""
+        return compared(
+            mode=self.mode, source=self.source, shown_source=self.shown_source, commit=self.commit_sha
+        )
 
 
 @dataclass(frozen=True)

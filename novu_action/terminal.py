@@ -10,7 +10,7 @@ from novu_action import markdown as md
 from novu_action.diff_text import diff_lines
 from novu_action.plan import Change, Plan, WorkflowChange
 from novu_action.report import RunResult, Status
-from novu_action.wording import compared, counts, finding_text, note_text
+from novu_action.wording import counts, finding_text, note_text
 
 _RESET = "\033[0m"
 _COLOURS = {"+": "\033[32m", "-": "\033[31m", "!": "\033[33m", "bold": "\033[1m", "dim": "\033[2m"}
@@ -36,12 +36,7 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
     title = "Novu sync plan" if context is None or context.mode == "preview" else "Novu sync"
     lines.append(paint("bold", f"{title} — {_clean(env)}" if env else title))
     if context is not None:
-        line = compared(
-            mode=context.mode,
-            source=context.source,
-            shown_source=context.shown_source,
-            commit=context.commit_sha,
-        )
+        line = context.comparison
         lines.append(_clean(line.plain(env)))
     if plan is not None:
         lines.extend(_findings(plan, result=result, paint=paint))
