@@ -20,15 +20,30 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from novu_action import __version__
-from novu_action.errors import ActionError
 from novu_action.events import PullRequest, WithheldSecrets
+from novu_action.github_errors import (
+    FIRST_SERVER_ERROR,
+    FORBIDDEN,
+    NOT_FOUND,
+    PLAN_IN_SUMMARY,
+    TOO_MANY_REQUESTS,
+    UNPROCESSABLE,
+    CommentError,
+    GitHubCall,
+    PullRequestLookupError,
+    failure_message,
+    forbidden_notice,
+    github_message,
+    is_rate_limit,
+    redacted,
+    unreachable,
+)
 from novu_action.settings import CommentMode
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from github import Github
-    from github.GithubException import GithubException
     from github.GithubRetry import GithubRetry
     from github.Issue import Issue
     from github.IssueComment import IssueComment
@@ -37,25 +52,18 @@ MARKER_PREFIX = "<!-- novu-sync-action"
 USER_AGENT = f"novu-sync-action/{__version__}"
 
 _ID_CHARACTERS_KEPT = frozenset(string.ascii_letters + string.digits + "_.-:/@+")
-_UNAUTHORIZED = 401
-_FORBIDDEN = 403
-_NOT_FOUND = 404
-_UNPROCESSABLE = 422
-_TOO_MANY_REQUESTS = 429
-_FIRST_SERVER_ERROR = 500
 # GitHub answers these before acting on a request, so repeating even a POST cannot duplicate a comment.
-_REJECTED_UNPROCESSED = frozenset({_FORBIDDEN, _TOO_MANY_REQUESTS})
+_REJECTED_UNPROCESSED = frozenset({FORBIDDEN, TOO_MANY_REQUESTS})
 # `user.type` of the accounts whose comments may be the action's (the simple-user schema's `type`).
 _BOT, _USER = "Bot", "User"
 
-_PLAN_IN_SUMMARY = "The plan is in the job summary."
 _WITHHELD_NOTICE = (
     "No PR comment: this pull request comes from {who}, and GitHub gives such pull_request runs a read-only "
-    f"token and no secrets, so this run does not try to write one. {_PLAN_IN_SUMMARY}"
+    f"token and no secrets, so this run does not try to write one. {PLAN_IN_SUMMARY}"
 )
 _EMPTY_TOKEN_NOTICE = (
     "No PR comment: the `github-token` input is empty. Leave it at its default (`${{ github.token }}`) or "
-    f"pass a token that may write pull-request comments. {_PLAN_IN_SUMMARY}"
+    f"pass a token that may write pull-request comments. {PLAN_IN_SUMMARY}"
 )
 
 
@@ -64,24 +72,6 @@ class CommentOutcome:
     action: Literal["created", "updated", "unchanged", "skipped"]
     url: str | None  # the comment's html_url
     notice: str | None  # text for a ::notice:: when the comment was skipped for a reason the user should know
-
-
-class GitHubError(ActionError):
-    """A call to GitHub's REST API failed in a way that must fail the run."""
-
-    title = "GitHub API call failed"
-
-
-class CommentError(GitHubError):
-    """The comment could not be written (bad token, wrong repository, GitHub down)."""
-
-    title = "PR comment failed"
-
-
-class PullRequestLookupError(GitHubError):
-    """The pull request of a deployment's commit could not be looked up."""
-
-    title = "Pull request lookup failed"
 
 
 @dataclass(frozen=True)
@@ -194,7 +184,7 @@ def pull_request_for_commit(
             f"A `deployment_status` preview looks up the pull request of the deployed {where}, but the "
             "`github-token` input is empty. Leave it at its default (`${{ github.token }}`)."
         )
-    call = _Call(
+    call = GitHubCall(
         what=f"the lookup of the pull requests of {where}",
         doing=f"looking up the pull requests of {where}",
         not_found=(
@@ -216,33 +206,23 @@ def pull_request_for_commit(
         oldest = min(heads, key=lambda pull: pull.number, default=None)
         return None if oldest is None else PullRequest(number=oldest.number, base_branch=oldest.base.ref)
     except GithubException as error:
-        if error.status == _UNPROCESSABLE and "no commit found" in _github_message(error).lower():
+        if error.status == UNPROCESSABLE and "no commit found" in github_message(error).lower():
             raise PullRequestLookupError(
-                _redacted(
-                    f'GitHub knows no {where} (422 "{_github_message(error)}"). The deployment is of a '
+                redacted(
+                    f'GitHub knows no {where} (422 "{github_message(error)}"). The deployment is of a '
                     "commit that is not in this repository: check that the deployment provider reports to "
                     "the repository the workflow runs in.",
                     token,
                 )
             ) from error
-        raise PullRequestLookupError(_redacted(_failure_message(error, call), token)) from error
+        raise PullRequestLookupError(redacted(failure_message(error, call), token)) from error
     except (requests.ConnectionError, requests.Timeout) as error:
-        raise PullRequestLookupError(_redacted(_unreachable(api_url, call, error), token)) from error
+        raise PullRequestLookupError(redacted(unreachable(api_url, call, error), token)) from error
     finally:
         client.close()
 
 
 # -- internals ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Call:
-    """What a failing request was for, so that its message says so."""
-
-    what: str  # "the comment on pull request #42 in octo/repo"
-    doing: str  # "commenting on pull request #42 in octo/repo"
-    not_found: str  # what a 404 means for this call
-    forbidden: str  # how to grant what a 403 "not accessible by integration" lacks
 
 
 class _Authorship:
@@ -274,7 +254,7 @@ class _Authorship:
             try:
                 self._login = self.client.get_user().login
             except GithubException as error:
-                if error.status != _FORBIDDEN or _is_rate_limit(error):
+                if error.status != FORBIDDEN or is_rate_limit(error):
                     raise
         return self._login
 
@@ -294,7 +274,7 @@ def _publish_with_pygithub(
     from github.GithubException import GithubException
 
     where = f"pull request #{pr_number} in {repository}"
-    call = _Call(
+    call = GitHubCall(
         what=f"the comment on {where}",
         doing=f"commenting on {where}",
         not_found=(
@@ -320,11 +300,11 @@ def _publish_with_pygithub(
         created = _create_once(issue, body=body, marker=marker, authorship=authorship)
         return CommentOutcome("created", created.html_url, None)
     except GithubException as error:
-        if error.status == _FORBIDDEN and not _is_rate_limit(error):
-            return CommentOutcome("skipped", None, _redacted(_forbidden_notice(error, where=where), token))
-        raise CommentError(_redacted(_failure_message(error, call), token)) from error
+        if error.status == FORBIDDEN and not is_rate_limit(error):
+            return CommentOutcome("skipped", None, redacted(forbidden_notice(error, where=where), token))
+        raise CommentError(redacted(failure_message(error, call), token)) from error
     except (requests.ConnectionError, requests.Timeout) as error:
-        raise CommentError(_redacted(_unreachable(api_url, call, error), token)) from error
+        raise CommentError(redacted(unreachable(api_url, call, error), token)) from error
     finally:
         client.close()
 
@@ -352,7 +332,7 @@ def _edited(comment: IssueComment, body: str) -> bool:
     try:
         comment.edit(body)
     except GithubException as error:
-        if error.status == _NOT_FOUND:
+        if error.status == NOT_FOUND:
             return False
         raise
     return True
@@ -370,7 +350,7 @@ def _create_once(issue: Issue, *, body: str, marker: str, authorship: _Authorshi
     try:
         return issue.create_comment(body)
     except GithubException as error:
-        if error.status < _FIRST_SERVER_ERROR:
+        if error.status < FIRST_SERVER_ERROR:
             raise
     except (requests.ConnectionError, requests.Timeout):
         pass
@@ -428,72 +408,3 @@ def _retry(policy: ClientPolicy) -> GithubRetry:
         allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "PATCH"},
         raise_on_status=False,  # PyGithub then raises GithubException with the last status
     )
-
-
-# -- messages ----------------------------------------------------------------------------------------------
-
-
-def _is_rate_limit(error: GithubException) -> bool:
-    from github.GithubException import RateLimitExceededException
-
-    return isinstance(error, RateLimitExceededException) or "retry-after" in {
-        name.lower() for name in (error.headers or {})
-    }
-
-
-def _github_message(error: GithubException) -> str:
-    data = error.data if isinstance(error.data, dict) else {}
-    details = [item.get("message") for item in data.get("errors") or [] if isinstance(item, dict)]
-    messages = [str(message) for message in [data.get("message"), *details] if message]
-    return ": ".join(messages) or "no message"
-
-
-def _forbidden_notice(error: GithubException, *, where: str) -> str:
-    message = _github_message(error)
-    if "not accessible by integration" in message.lower():
-        return (
-            f"No PR comment: the token cannot write comments on {where} (GitHub answered 403 "
-            f'"{message}"). Grant it with `permissions: pull-requests: write` on the job. {_PLAN_IN_SUMMARY}'
-        )
-    return (
-        f'No PR comment: GitHub refused to let the token comment on {where} (403 "{message}"). '
-        + _PLAN_IN_SUMMARY
-    )
-
-
-def _failure_message(error: GithubException, call: _Call) -> str:
-    status, message = error.status, _github_message(error)
-    if status == _UNAUTHORIZED:
-        return (
-            f'GitHub rejected the `github-token` (401 "{message}"): it is invalid or has expired. Leave the '
-            "input at its default (`${{ github.token }}`) or pass a valid token."
-        )
-    if status == _NOT_FOUND:
-        return f"GitHub answered 404 while {call.doing}: {call.not_found}."
-    if status == _TOO_MANY_REQUESTS or (status == _FORBIDDEN and _is_rate_limit(error)):
-        return (
-            f'GitHub\'s rate limit stopped {call.what} ({status} "{message}"), and the wait it asked for is '
-            "longer than this action waits. Re-run the job later."
-        )
-    if status == _FORBIDDEN and "not accessible by integration" in message.lower():
-        return f'GitHub refused {call.what} (403 "{message}"): the token lacks a permission. {call.forbidden}'
-    if status == _FORBIDDEN:
-        return f'GitHub refused {call.what} (403 "{message}"). Check the token\'s access to the repository.'
-    if status >= _FIRST_SERVER_ERROR:
-        return (
-            f'GitHub kept failing while {call.doing} ({status} "{message}"), also after retries. Re-run the '
-            "job; if it persists, check https://www.githubstatus.com."
-        )
-    return f'GitHub refused {call.what} ({status} "{message}"). Please report this as a bug.'
-
-
-def _unreachable(api_url: str, call: _Call, error: Exception) -> str:
-    return (
-        f"Could not reach the GitHub API at {api_url} while {call.doing} ({type(error).__name__}). Re-run "
-        "the job; on GitHub Enterprise Server check that the runner can reach the API."
-    )
-
-
-def _redacted(text: str, token: str) -> str:
-    """Messages are built without the token; this guards against GitHub ever echoing it back."""
-    return text.replace(token, "***")

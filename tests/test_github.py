@@ -20,15 +20,13 @@ from novu_action.events import PullRequest, WithheldSecrets
 from novu_action.github import (
     MARKER_PREFIX,
     ClientPolicy,
-    CommentError,
     CommentOutcome,
-    GitHubError,
     PullRequestComments,
-    PullRequestLookupError,
     comment_marker,
     publish_comment,
     pull_request_for_commit,
 )
+from novu_action.github_errors import CommentError, GitHubError, PullRequestLookupError
 from novu_action.settings import CommentMode
 from tests.stand_ins.github_api import GitHubApiStandIn
 

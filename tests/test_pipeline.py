@@ -14,7 +14,8 @@ import pytest
 from novu_action.bridge import BridgeKeyMismatchError, HealthCheck
 from novu_action.discovery import Discovery, read_discover_file
 from novu_action.events import PullRequest
-from novu_action.github import CommentError, CommentOutcome, comment_marker
+from novu_action.github import CommentOutcome, comment_marker
+from novu_action.github_errors import CommentError
 from novu_action.novu_api import BridgeValidation, EnvironmentInfo, SyncResponse
 from novu_action.novu_errors import NovuNotFoundError
 from novu_action.pipeline import Clock, run
