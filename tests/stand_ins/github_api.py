@@ -14,24 +14,21 @@ Tests register pull requests with their head, base and state (``add_pull_request
 ``close_pull_request``), seed comments by any user (``seed_comments(..., user=)``), script failures with
 ``fail_next`` / ``disconnect_next`` (optionally after storing the write, the case that makes blind POST
 retries duplicate comments), act between two requests with ``before_next`` (a person deleting the comment),
-and read what was asked in ``requests``. It shares no code with ``novu_action``.
+and read what was asked in ``requests``. Serving, faults and the request log are
+``rest_api.RestApiStandIn``'s, shared with the GitLab stand-in. It shares no code with ``novu_action``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from tests.stand_ins.local_server import LocalServer
+from tests.stand_ins.rest_api import Answer, Page, RecordedRequest, RestApiHandler, RestApiStandIn
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
@@ -47,7 +44,6 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _COMMENTS_OF_PR = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/issues/(?P<number>[0-9]+)/comments")
 _ONE_COMMENT = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/issues/comments/(?P<id>[0-9]+)")
 _PULLS_OF_COMMIT = re.compile(r"/repos/(?P<repository>[^/]+/[^/]+)/commits/(?P<sha>[^/]+)/pulls")
-_IDLE_CONNECTION_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -79,17 +75,6 @@ class StoredPullRequest:
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server saw it; ``path`` is relative to the API root (base path removed)."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: Any
-
-
-@dataclass(frozen=True)
 class _Token:
     login: str
     read_only: bool
@@ -101,31 +86,20 @@ class _Token:
 
 
 @dataclass(frozen=True)
-class _Fault:
-    method: str
-    path_prefix: str
-    status: int | None  # None: close the connection without answering
-    times: int
-    store_anyway: bool
-    message: str
-    headers: Mapping[str, str]
-
-
-@dataclass(frozen=True)
 class _Hook:
     method: str
     path_prefix: str
     action: Callable[[], None]
 
 
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    payload: Any
-    headers: Mapping[str, str] = field(default_factory=dict)
+class _Handler(RestApiHandler):
+    content_type = "application/json; charset=utf-8"
+
+    def do_PATCH(self) -> None:
+        self._serve()
 
 
-class GitHubApiStandIn:
+class GitHubApiStandIn(RestApiStandIn):
     """``with GitHubApiStandIn() as api_url:`` serves on 127.0.0.1 and yields the API root URL.
 
     ``api_url`` ends with ``base_path`` (``""`` for api.github.com, ``"/api/v3"`` for GHES); it is what the
@@ -135,6 +109,10 @@ class GitHubApiStandIn:
     ``add_pull_request`` or ``seed_comments``; a repository exists once it has a pull request or a commit.
     """
 
+    _name = "GitHub API stand-in"
+    _handler = _Handler
+    _server_error_message = "Server Error"
+
     def __init__(
         self,
         *,
@@ -142,52 +120,17 @@ class GitHubApiStandIn:
         read_only_tokens: Mapping[str, str] | None = None,
         base_path: str = "",
     ) -> None:
-        if base_path and (not base_path.startswith("/") or base_path.endswith("/")):
-            raise ValueError(f"base_path must look like '/api/v3', got {base_path!r}")
-        self.base_path = base_path
+        super().__init__(base_path=base_path)
         self._tokens = {token: _Token(login, read_only=False) for token, login in (tokens or {}).items()}
         self._tokens |= {
             token: _Token(login, read_only=True) for token, login in (read_only_tokens or {}).items()
         }
-        self._lock = threading.Lock()
         self._pull_requests: dict[tuple[str, int], StoredPullRequest] = {}
         self._commits: set[tuple[str, str]] = set()
         self._comments: dict[int, StoredComment] = {}
         self._next_id = 1_000_001
         self._ticks = 0
-        self._faults: list[_Fault] = []
         self._hooks: list[_Hook] = []
-        self._requests: list[RecordedRequest] = []
-        self._server: LocalServer | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------------------
-
-    def start(self) -> str:
-        self._server = LocalServer(_handler_for(self), name="github-api-stand-in")
-        self._server.start()
-        return self.api_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def origin(self) -> str:
-        """``http://127.0.0.1:<port>``: the stand-in's "web" host, used in ``html_url``."""
-        if self._server is None:
-            raise RuntimeError("the GitHub API stand-in is not running: call start() first")
-        return self._server.origin
-
-    @property
-    def api_url(self) -> str:
-        return self.origin + self.base_path
 
     # -- scripting ---------------------------------------------------------------------------------------
 
@@ -289,81 +232,7 @@ class GitHubApiStandIn:
         with self._lock:
             self._hooks.append(_Hook(method.upper(), path_prefix, action))
 
-    def fail_next(
-        self,
-        method: str,
-        path_prefix: str,
-        status: int,
-        *,
-        times: int = 1,
-        store_anyway: bool = False,
-        message: str = "Server Error",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` and ``{"message": message}``.
-
-        ``path_prefix`` is relative to the API root. ``store_anyway=True`` performs the request first (a POST
-        creates its comment) and only then answers with the failure.
-        """
-        self._add_fault(
-            method=method,
-            path_prefix=path_prefix,
-            status=status,
-            times=times,
-            store_anyway=store_anyway,
-            message=message,
-            headers=headers or {},
-        )
-
-    def disconnect_next(
-        self, method: str, path_prefix: str, *, times: int = 1, store_anyway: bool = False
-    ) -> None:
-        """Close the connection without any answer on the next ``times`` matching requests."""
-        self._add_fault(
-            method=method,
-            path_prefix=path_prefix,
-            status=None,
-            times=times,
-            store_anyway=store_anyway,
-            message="",
-            headers={},
-        )
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def requests_to(self, method: str) -> list[RecordedRequest]:
-        return [request for request in self.requests if request.method == method]
-
     # -- request handling (called from server threads) ---------------------------------------------------
-
-    def _add_fault(
-        self,
-        *,
-        method: str,
-        path_prefix: str,
-        status: int | None,
-        times: int,
-        store_anyway: bool,
-        message: str,
-        headers: Mapping[str, str],
-    ) -> None:
-        with self._lock:
-            self._faults.append(
-                _Fault(method.upper(), path_prefix, status, times, store_anyway, message, headers)
-            )
-
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        for index, fault in enumerate(self._faults):
-            if fault.method == method and path.startswith(fault.path_prefix):
-                if fault.times > 1:
-                    self._faults[index] = replace(fault, times=fault.times - 1)
-                else:
-                    del self._faults[index]
-                return fault
-        return None
 
     def _take_hook(self, method: str, path: str) -> _Hook | None:
         with self._lock:
@@ -372,21 +241,19 @@ class GitHubApiStandIn:
                     return self._hooks.pop(index)
         return None
 
-    def _handle(self, request: RecordedRequest) -> _Answer | None:
-        """The answer to send; None means hang up without one."""
+    def _handle(self, request: RecordedRequest) -> Answer | None:
         hook = self._take_hook(request.method, request.path)
         if hook is not None:
             hook.action()  # outside the lock: the action uses the scripting methods
-        with self._lock:
-            self._requests.append(request)
-            fault = self._take_fault(request.method, request.path)
-            if fault is None:
-                return self._route(request)
-            if fault.store_anyway:
-                self._route(request)
-            return _fault_answer(fault)
+        return super()._handle(request)
 
-    def _route(self, request: RecordedRequest) -> _Answer:
+    def _fault_payload(self, message: str) -> Any:
+        return {"message": message, "documentation_url": "https://docs.github.com/rest"}
+
+    def _no_such_route(self) -> Answer:
+        return _not_found()
+
+    def _route(self, request: RecordedRequest) -> Answer:
         token = _token_from(request.headers.get("authorization", ""))
         if token is None:
             return _error(401, "Requires authentication", documentation_url="https://docs.github.com/rest")
@@ -416,13 +283,13 @@ class GitHubApiStandIn:
             return self._pulls_of_commit(match["repository"], match["sha"], request.query)
         return _not_found()
 
-    def _list(self, repository: str, pr_number: int, query: Mapping[str, str]) -> _Answer:
+    def _list(self, repository: str, pr_number: int, query: Mapping[str, str]) -> Answer:
         if (repository, pr_number) not in self._pull_requests:
             return _not_found()
         comments = [self._json(comment) for comment in self._comments_of(repository, pr_number)]
         return self._page(comments, f"/repos/{repository}/issues/{pr_number}/comments", query)
 
-    def _authenticated_user(self, identity: _Token) -> _Answer:
+    def _authenticated_user(self, identity: _Token) -> Answer:
         """``GET /user``: the account behind the token.
 
         OpenAPI ``/paths/~1user/get`` (``users/get-authenticated``) answers 200 with a ``private-user`` or
@@ -433,13 +300,13 @@ class GitHubApiStandIn:
         """
         if identity.is_bot:
             return _error(403, "Resource not accessible by integration", documentation_url=_USER_DOCS)
-        return _Answer(
+        return Answer(
             200,
             self._user_json(identity.login)
             | {"name": identity.login.title(), "created_at": _iso(_EPOCH), "updated_at": _iso(_EPOCH)},
         )
 
-    def _pulls_of_commit(self, repository: str, sha: str, query: Mapping[str, str]) -> _Answer:
+    def _pulls_of_commit(self, repository: str, sha: str, query: Mapping[str, str]) -> Answer:
         """``GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls``.
 
         OpenAPI ``/paths/~1repos~1{owner}~1{repo}~1commits~1{commit_sha}~1pulls/get``
@@ -470,14 +337,12 @@ class GitHubApiStandIn:
             [self._pull_json(pull) for pull in pulls], f"/repos/{repository}/commits/{sha}/pulls", query
         )
 
-    def _page(self, items: list[dict[str, Any]], path: str, query: Mapping[str, str]) -> _Answer:
+    def _page(self, items: list[dict[str, Any]], path: str, query: Mapping[str, str]) -> Answer:
         """One page of a listing: ``per_page`` (default 30, max 100) and ``page``, with ``Link`` headers."""
-        per_page = min(_positive_int(query.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
-        page = _positive_int(query.get("page"), 1)
-        last_page = max(1, math.ceil(len(items) / per_page))
-        links = self._links(path, query, page=page, last_page=last_page, per_page=per_page)
+        page = Page.of(query, count=len(items), default_per_page=DEFAULT_PER_PAGE, max_per_page=MAX_PER_PAGE)
+        links = self._links(path, query, page=page.number, last_page=page.last, per_page=page.per_page)
         headers = {"Link": links} if links else {}
-        return _Answer(200, items[(page - 1) * per_page : page * per_page], headers)
+        return Answer(200, page.items(items), headers)
 
     def _links(self, path: str, query: Mapping[str, str], *, page: int, last_page: int, per_page: int) -> str:
         def url(target_page: int) -> str:
@@ -493,7 +358,7 @@ class GitHubApiStandIn:
             relations.append(("first", 1))
         return ", ".join(f'<{url(target)}>; rel="{relation}"' for relation, target in relations)
 
-    def _create(self, *, repository: str, pr_number: int, body: Any, author: _Token) -> _Answer:
+    def _create(self, *, repository: str, pr_number: int, body: Any, author: _Token) -> Answer:
         if (repository, pr_number) not in self._pull_requests:
             return _not_found()
         if author.read_only:
@@ -504,15 +369,15 @@ class GitHubApiStandIn:
         comment = self._store(
             repository=repository, pr_number=pr_number, body=body["body"], user=author.login
         )
-        return _Answer(201, self._json(comment), {"Location": self._json(comment)["url"]})
+        return Answer(201, self._json(comment), {"Location": self._json(comment)["url"]})
 
-    def _get(self, repository: str, comment_id: int) -> _Answer:
+    def _get(self, repository: str, comment_id: int) -> Answer:
         comment = self._comments.get(comment_id)
         if comment is None or comment.repository != repository:
             return _not_found()
-        return _Answer(200, self._json(comment))
+        return Answer(200, self._json(comment))
 
-    def _update(self, *, repository: str, comment_id: int, body: Any, author: _Token) -> _Answer:
+    def _update(self, *, repository: str, comment_id: int, body: Any, author: _Token) -> Answer:
         comment = self._comments.get(comment_id)
         if comment is None or comment.repository != repository:
             return _not_found()
@@ -523,7 +388,7 @@ class GitHubApiStandIn:
             return invalid
         updated = replace(comment, body=body["body"], updated_at=self._now())
         self._comments[comment_id] = updated
-        return _Answer(200, self._json(updated))
+        return Answer(200, self._json(updated))
 
     def _store(self, *, repository: str, pr_number: int, body: str, user: str) -> StoredComment:
         now = self._now()
@@ -656,69 +521,6 @@ class GitHubApiStandIn:
         }
 
 
-def _handler_for(stand_in: GitHubApiStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the real API and PyGithub's pooled session expect
-        timeout = _IDLE_CONNECTION_TIMEOUT_SECONDS
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def do_PATCH(self) -> None:
-            self._serve()
-
-        def do_DELETE(self) -> None:
-            self._serve()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet; the request log is ``stand_in.requests``."""
-
-        def _serve(self) -> None:
-            split = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw_body = self.rfile.read(length) if length else b""
-            if not split.path.startswith(stand_in.base_path + "/"):
-                self._send(_not_found())
-                return
-            request = RecordedRequest(
-                method=self.command,
-                path=split.path.removeprefix(stand_in.base_path),
-                query=dict(parse_qsl(split.query)),
-                headers={name.lower(): value for name, value in self.headers.items()},
-                body=_parse_json(raw_body),
-            )
-            answer = stand_in._handle(request)
-            if answer is None:
-                self.close_connection = True
-                return
-            self._send(answer)
-
-        def _send(self, answer: _Answer) -> None:
-            payload = json.dumps(answer.payload).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-    return Handler
-
-
-def _fault_answer(fault: _Fault) -> _Answer | None:
-    if fault.status is None:
-        return None
-    return _Answer(
-        fault.status,
-        {"message": fault.message, "documentation_url": "https://docs.github.com/rest"},
-        fault.headers,
-    )
-
-
 def _made_up_sha(seed: str) -> str:
     """A commit id no test names by accident, the same for the same seed."""
     return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
@@ -735,13 +537,13 @@ def _token_from(authorization: str) -> str | None:
     return None
 
 
-def _invalid_body(body: Any, operation: str) -> _Answer | None:
+def _invalid_body(body: Any, operation: str) -> Answer | None:
     if not isinstance(body, dict) or not isinstance(body.get("body"), str):
         return _error(
             422, 'Invalid request.\n\n"body" wasn\'t supplied.', documentation_url=f"{_DOCS}#{operation}"
         )
     if len(body["body"]) > MAX_BODY_CHARACTERS:
-        return _Answer(
+        return Answer(
             422,
             {
                 "message": "Validation Failed",
@@ -760,34 +562,16 @@ def _invalid_body(body: Any, operation: str) -> _Answer | None:
     return None
 
 
-def _not_accessible(operation: str) -> _Answer:
+def _not_accessible(operation: str) -> Answer:
     return _error(403, "Resource not accessible by integration", documentation_url=f"{_DOCS}#{operation}")
 
 
-def _not_found() -> _Answer:
+def _not_found() -> Answer:
     return _error(404, "Not Found", documentation_url="https://docs.github.com/rest")
 
 
-def _error(status: int, message: str, *, documentation_url: str) -> _Answer:
-    return _Answer(
-        status, {"message": message, "documentation_url": documentation_url, "status": str(status)}
-    )
-
-
-def _positive_int(value: str | None, default: int) -> int:
-    """GitHub ignores a missing, malformed or non-positive paging parameter and uses the default."""
-    if value is None or not value.isdigit() or int(value) < 1:
-        return default
-    return int(value)
-
-
-def _parse_json(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+def _error(status: int, message: str, *, documentation_url: str) -> Answer:
+    return Answer(status, {"message": message, "documentation_url": documentation_url, "status": str(status)})
 
 
 def _iso(moment: datetime) -> str:

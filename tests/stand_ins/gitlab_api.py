@@ -29,23 +29,27 @@ Every behaviour follows a page of GitLab's REST documentation, named where it is
 The stand-in models private projects: every endpoint needs a token. Tests register merge requests
 (``add_merge_request``), seed notes by any user (``seed_notes(..., user=, system=)``), script failures with
 ``fail_next`` / ``disconnect_next`` (optionally after storing the write, the case that makes blind POST
-retries duplicate notes), and read what was asked in ``requests``. It shares no code with ``novu_action``.
+retries duplicate notes), and read what was asked in ``requests``. Serving, faults and the request log are
+``rest_api.RestApiStandIn``'s, shared with the GitHub stand-in. It shares no code with ``novu_action``.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
-import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode
 
-from tests.stand_ins.local_server import LocalServer
+from tests.stand_ins.rest_api import (
+    Answer,
+    Page,
+    RecordedRequest,
+    RestApiHandler,
+    RestApiStandIn,
+    parse_json,
+)
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -55,7 +59,6 @@ DEFAULT_BASE_PATH = "/api/v4"
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _NOTES = re.compile(r"/projects/(?P<project>[^/]+)/merge_requests/(?P<iid>[0-9]+)/notes")
 _ONE_NOTE = re.compile(r"/projects/(?P<project>[^/]+)/merge_requests/(?P<iid>[0-9]+)/notes/(?P<id>[0-9]+)")
-_IDLE_CONNECTION_TIMEOUT_SECONDS = 5.0
 _FIRST_USER_ID = 101
 
 
@@ -72,17 +75,6 @@ class StoredNote:
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server saw it; ``path`` is relative to the API root (base path removed)."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: Any
-
-
-@dataclass(frozen=True)
 class _Token:
     username: str
     scopes: frozenset[str]
@@ -94,30 +86,22 @@ class _Project:
     path: str
 
 
-@dataclass(frozen=True)
-class _Fault:
-    method: str
-    path_prefix: str
-    status: int | None  # None: close the connection without answering
-    times: int
-    store_anyway: bool
-    message: str
+class _Handler(RestApiHandler):
+    def do_PUT(self) -> None:
+        self._serve()
 
 
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    payload: Any
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class GitLabApiStandIn:
+class GitLabApiStandIn(RestApiStandIn):
     """``with GitLabApiStandIn(tokens={...}) as api_url:`` serves on 127.0.0.1 and yields ``CI_API_V4_URL``.
 
     ``tokens`` maps a token to its user's username (scope ``api``); ``read_only_tokens`` likewise, with
     scope ``read_api``. A username of the form ``project_<id>_bot_<hex>`` is a bot user, as a project
     access token's is. Projects and merge requests exist once named by ``add_merge_request``.
     """
+
+    _name = "GitLab API stand-in"
+    _handler = _Handler
+    _server_error_message = "500 Internal Server Error"
 
     def __init__(
         self,
@@ -126,52 +110,17 @@ class GitLabApiStandIn:
         read_only_tokens: Mapping[str, str] | None = None,
         base_path: str = DEFAULT_BASE_PATH,
     ) -> None:
-        if base_path and (not base_path.startswith("/") or base_path.endswith("/")):
-            raise ValueError(f"base_path must look like '/api/v4', got {base_path!r}")
-        self.base_path = base_path
+        super().__init__(base_path=base_path)
         self._tokens = {t: _Token(u, frozenset({"api"})) for t, u in (tokens or {}).items()}
         self._tokens |= {t: _Token(u, frozenset({"read_api"})) for t, u in (read_only_tokens or {}).items()}
-        self._lock = threading.Lock()
         self._users: dict[str, int] = {}
         self._projects: dict[int, _Project] = {}
         self._merge_requests: set[tuple[int, int]] = set()
         self._notes: dict[int, StoredNote] = {}
         self._next_note_id = 1_500_001
         self._ticks = 0
-        self._faults: list[_Fault] = []
-        self._requests: list[RecordedRequest] = []
-        self._server: LocalServer | None = None
         for token in self._tokens.values():
             self._user_id(token.username)
-
-    # -- lifecycle ---------------------------------------------------------------------------------------
-
-    def start(self) -> str:
-        self._server = LocalServer(_handler_for(self), name="gitlab-api-stand-in")
-        self._server.start()
-        return self.api_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def origin(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the GitLab API stand-in is not running: call start() first")
-        return self._server.origin
-
-    @property
-    def api_url(self) -> str:
-        """What GitLab gives a job as ``CI_API_V4_URL``."""
-        return self.origin + self.base_path
 
     # -- scripting ---------------------------------------------------------------------------------------
 
@@ -219,75 +168,26 @@ class GitLabApiStandIn:
         with self._lock:
             return self._user_id(username)
 
-    def fail_next(
-        self,
-        method: str,
-        path_prefix: str,
-        status: int,
-        *,
-        times: int = 1,
-        store_anyway: bool = False,
-        message: str = "500 Internal Server Error",
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` and ``{"message": message}``.
-
-        ``path_prefix`` is relative to the API root. ``store_anyway=True`` performs the request first (a POST
-        creates its note) and only then answers with the failure.
-        """
-        self._add_fault(_Fault(method.upper(), path_prefix, status, times, store_anyway, message))
-
-    def disconnect_next(
-        self, method: str, path_prefix: str, *, times: int = 1, store_anyway: bool = False
-    ) -> None:
-        """Close the connection without any answer on the next ``times`` matching requests."""
-        self._add_fault(_Fault(method.upper(), path_prefix, None, times, store_anyway, ""))
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def requests_to(self, method: str) -> list[RecordedRequest]:
-        return [request for request in self.requests if request.method == method.upper()]
-
     # -- request handling (called from server threads) ---------------------------------------------------
 
-    def _add_fault(self, fault: _Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
+    def _no_such_route(self) -> Answer:
+        return Answer(404, {"error": "404 Not Found"})  # no such route (Grape's own answer)
 
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        for index, fault in enumerate(self._faults):
-            if fault.method == method and path.startswith(fault.path_prefix):
-                if fault.times > 1:
-                    self._faults[index] = replace(fault, times=fault.times - 1)
-                else:
-                    del self._faults[index]
-                return fault
-        return None
+    def _parse_body(self, raw: bytes, content_type: str) -> Any:
+        """JSON, or form fields (``body=...``), as the API accepts either."""
+        if raw and "application/x-www-form-urlencoded" in content_type:
+            return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        return parse_json(raw)
 
-    def _handle(self, request: RecordedRequest) -> _Answer | None:
-        """The answer to send; None means hang up without one."""
-        with self._lock:
-            self._requests.append(request)
-            fault = self._take_fault(request.method, request.path)
-            if fault is None:
-                return self._route(request)
-            if fault.store_anyway:
-                self._route(request)
-            if fault.status is None:
-                return None
-            return _Answer(fault.status, {"message": fault.message})
-
-    def _route(self, request: RecordedRequest) -> _Answer:
+    def _route(self, request: RecordedRequest) -> Answer:
         token = self._token_of(request.headers)
         if token is None:
             return _message(401, "401 Unauthorized")
         if request.path == "/user" and request.method == "GET":
-            return _Answer(200, self._user_json(token.username))
+            return Answer(200, self._user_json(token.username))
         if match := _ONE_NOTE.fullmatch(request.path):
             found = self._merge_request(match["project"], int(match["iid"]))
-            if isinstance(found, _Answer):
+            if isinstance(found, Answer):
                 return found
             note_id = int(match["id"])
             if request.method == "GET":
@@ -297,14 +197,14 @@ class GitLabApiStandIn:
             return _method_not_allowed()
         if match := _NOTES.fullmatch(request.path):
             found = self._merge_request(match["project"], int(match["iid"]))
-            if isinstance(found, _Answer):
+            if isinstance(found, Answer):
                 return found
             if request.method == "GET":
                 return self._list(found, int(match["iid"]), request)
             if request.method == "POST":
                 return self._create(found, int(match["iid"]), body=request.body, token=token)
             return _method_not_allowed()
-        return _Answer(404, {"error": "404 Not Found"})  # no such route (Grape's own answer)
+        return self._no_such_route()
 
     def _token_of(self, headers: Mapping[str, str]) -> _Token | None:
         value = headers.get("private-token", "").strip()
@@ -313,7 +213,7 @@ class GitLabApiStandIn:
             value = credentials.strip() if scheme.lower() == "bearer" else ""
         return self._tokens.get(value) if value else None
 
-    def _merge_request(self, project: str, mr_iid: int) -> _Project | _Answer:
+    def _merge_request(self, project: str, mr_iid: int) -> _Project | Answer:
         decoded = unquote(project)
         if decoded.isdigit():
             found = self._projects.get(int(decoded))
@@ -325,7 +225,7 @@ class GitLabApiStandIn:
             return _message(404, "404 Not found")
         return found
 
-    def _list(self, project: _Project, mr_iid: int, request: RecordedRequest) -> _Answer:
+    def _list(self, project: _Project, mr_iid: int, request: RecordedRequest) -> Answer:
         query = request.query
         order_by = query.get("order_by") if query.get("order_by") in ("created_at", "updated_at") else None
         key = "updated_at" if order_by == "updated_at" else "created_at"
@@ -333,21 +233,19 @@ class GitLabApiStandIn:
         notes = sorted(
             self._notes_of(project.id, mr_iid), key=lambda n: (getattr(n, key), n.id), reverse=descending
         )
-        per_page = min(_positive_int(query.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
-        page = _positive_int(query.get("page"), 1)
-        total_pages = max(1, math.ceil(len(notes) / per_page))
-        shown = notes[(page - 1) * per_page : page * per_page]
+        page = Page.of(query, count=len(notes), default_per_page=DEFAULT_PER_PAGE, max_per_page=MAX_PER_PAGE)
+        number, per_page, total_pages = page.number, page.per_page, page.last
         path = request.path
         headers = {
-            "x-page": str(page),
+            "x-page": str(number),
             "x-per-page": str(per_page),
-            "x-next-page": str(page + 1) if page < total_pages else "",
-            "x-prev-page": str(page - 1) if page > 1 else "",
+            "x-next-page": str(number + 1) if number < total_pages else "",
+            "x-prev-page": str(number - 1) if number > 1 else "",
             "x-total": str(len(notes)),
             "x-total-pages": str(total_pages),
-            "Link": self._links(path, query, page=page, total_pages=total_pages, per_page=per_page),
+            "Link": self._links(path, query, page=number, total_pages=total_pages, per_page=per_page),
         }
-        return _Answer(200, [self._note_json(note) for note in shown], headers)
+        return Answer(200, [self._note_json(note) for note in page.items(notes)], headers)
 
     def _links(
         self, path: str, query: Mapping[str, str], *, page: int, total_pages: int, per_page: int
@@ -364,13 +262,13 @@ class GitLabApiStandIn:
         relations += [("first", 1), ("last", total_pages)]
         return ", ".join(f'<{url(target)}>; rel="{relation}"' for relation, target in relations)
 
-    def _get(self, project: _Project, mr_iid: int, note_id: int) -> _Answer:
+    def _get(self, project: _Project, mr_iid: int, note_id: int) -> Answer:
         note = self._notes.get(note_id)
         if note is None or (note.project_id, note.mr_iid) != (project.id, mr_iid):
             return _message(404, "404 Not found")
-        return _Answer(200, self._note_json(note))
+        return Answer(200, self._note_json(note))
 
-    def _create(self, project: _Project, mr_iid: int, *, body: Any, token: _Token) -> _Answer:
+    def _create(self, project: _Project, mr_iid: int, *, body: Any, token: _Token) -> Answer:
         if "api" not in token.scopes:
             return _insufficient_scope()
         invalid = _invalid_body(body)
@@ -379,9 +277,9 @@ class GitLabApiStandIn:
         note = self._store(
             project_id=project.id, mr_iid=mr_iid, body=body["body"], author=token.username, system=False
         )
-        return _Answer(201, self._note_json(note))
+        return Answer(201, self._note_json(note))
 
-    def _update(self, project: _Project, mr_iid: int, note_id: int, *, body: Any, token: _Token) -> _Answer:
+    def _update(self, project: _Project, mr_iid: int, note_id: int, *, body: Any, token: _Token) -> Answer:
         note = self._notes.get(note_id)
         if note is None or (note.project_id, note.mr_iid) != (project.id, mr_iid):
             return _message(404, "404 Not found")
@@ -394,7 +292,7 @@ class GitLabApiStandIn:
             return invalid
         updated = replace(note, body=body["body"], updated_at=self._now())
         self._notes[note_id] = updated
-        return _Answer(200, self._note_json(updated))
+        return Answer(200, self._note_json(updated))
 
     def _store(self, *, project_id: int, mr_iid: int, body: str, author: str, system: bool) -> StoredNote:
         now = self._now()
@@ -457,71 +355,18 @@ class GitLabApiStandIn:
         }
 
 
-def _handler_for(stand_in: GitLabApiStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the real API and pooled clients expect
-        timeout = _IDLE_CONNECTION_TIMEOUT_SECONDS
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def do_PUT(self) -> None:
-            self._serve()
-
-        def do_DELETE(self) -> None:
-            self._serve()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet; the request log is ``stand_in.requests``."""
-
-        def _serve(self) -> None:
-            split = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw_body = self.rfile.read(length) if length else b""
-            if not split.path.startswith(stand_in.base_path + "/"):
-                self._send(_Answer(404, {"error": "404 Not Found"}))
-                return
-            request = RecordedRequest(
-                method=self.command,
-                path=split.path.removeprefix(stand_in.base_path),
-                query=dict(parse_qsl(split.query)),
-                headers={name.lower(): value for name, value in self.headers.items()},
-                body=_parse_body(raw_body, self.headers.get("Content-Type", "")),
-            )
-            answer = stand_in._handle(request)
-            if answer is None:
-                self.close_connection = True
-                return
-            self._send(answer)
-
-        def _send(self, answer: _Answer) -> None:
-            payload = json.dumps(answer.payload).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-    return Handler
-
-
-def _invalid_body(body: Any) -> _Answer | None:
+def _invalid_body(body: Any) -> Answer | None:
     if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"]:
-        return _Answer(400, {"error": "body is missing"})
+        return Answer(400, {"error": "body is missing"})
     if len(body["body"]) > MAX_NOTE_CHARACTERS:
-        return _Answer(
+        return Answer(
             400, {"message": {"note": [f"is too long (maximum is {MAX_NOTE_CHARACTERS} characters)"]}}
         )
     return None
 
 
-def _insufficient_scope() -> _Answer:
-    return _Answer(
+def _insufficient_scope() -> Answer:
+    return Answer(
         403,
         {
             "error": "insufficient_scope",
@@ -531,35 +376,16 @@ def _insufficient_scope() -> _Answer:
     )
 
 
-def _method_not_allowed() -> _Answer:
-    return _Answer(405, {"error": "405 Not Allowed"})
+def _method_not_allowed() -> Answer:
+    return Answer(405, {"error": "405 Not Allowed"})
 
 
-def _message(status: int, message: str) -> _Answer:
-    return _Answer(status, {"message": message})
+def _message(status: int, message: str) -> Answer:
+    return Answer(status, {"message": message})
 
 
 def _is_bot(username: str) -> bool:
     return re.fullmatch(r"(project|group)_[0-9]+_bot_[0-9a-f]+", username) is not None
-
-
-def _positive_int(value: str | None, default: int) -> int:
-    """A missing, malformed or non-positive paging parameter falls back to its default."""
-    if value is None or not value.isdigit() or int(value) < 1:
-        return default
-    return int(value)
-
-
-def _parse_body(raw: bytes, content_type: str) -> Any:
-    """JSON, or form fields (``body=...``), as the API accepts either."""
-    if not raw:
-        return None
-    if "application/x-www-form-urlencoded" in content_type:
-        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
 
 
 def _iso(moment: datetime) -> str:
