@@ -108,7 +108,7 @@ def refuse_guarded(plan: Plan) -> None:
 def matches(plan: Plan) -> bool:
     """Whether the environment holds what the bridge serves. Compared by id only, every workflow on both
     sides is an update, so only creates and deletes count."""
-    if plan.detail is Detail.WORKFLOW:
+    if plan.detail is Detail.IDS_ONLY:
         return not (plan.count(Change.CREATE) or plan.count(Change.DELETE))
     return not plan.has_changes
 

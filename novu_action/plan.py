@@ -44,7 +44,7 @@ class Detail(StrEnum):
     """How deep the comparison could go."""
 
     FULL = "full"  # stored definitions were available: field- and step-level detail
-    WORKFLOW = "workflow"  # only the workflow list was available: ids only
+    IDS_ONLY = "workflow"  # only the workflow list was available: ids compared, no field or step detail
 
 
 class Guard(StrEnum):

@@ -40,7 +40,7 @@ def build_plan(
     soft-deletes); an id on both sides is an update when the definitions differ (``normalise``), with
     field- and step-level detail, and unchanged otherwise.
 
-    With one of them only (``Detail.WORKFLOW``) ids are compared: the ids the available read shows. An id
+    With one of them only (``Detail.IDS_ONLY``) ids are compared: the ids the available read shows. An id
     on both sides is an update without detail, because the sync rewrites it and its definition cannot be
     compared.
 
@@ -60,7 +60,7 @@ def build_plan(
     listed_names = {w.workflow_id: w.name for w in listed}
 
     if stored is None or state.listed is None:
-        detail = Detail.WORKFLOW
+        detail = Detail.IDS_ONLY
         present = set(listed_names) if stored is None else set(stored)
         changes = [_compare_ids(definition, present) for definition in discovered_by_id.values()]
         deletable = {w.workflow_id for w in listed if w.is_framework} if stored is None else set(stored)

@@ -154,7 +154,7 @@ def test_plan_json_leaves_out_empty_keys() -> None:
             ),
             _change("new", Change.CREATE),
         ),
-        detail=Detail.WORKFLOW,
+        detail=Detail.IDS_ONLY,
     )
 
     assert json.loads(plan.to_json()) == {

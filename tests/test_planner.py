@@ -344,7 +344,7 @@ def test_several_v1_workflows_are_taken_over_in_id_order_and_only_when_discovere
     assert plan.findings == ()
 
 
-# ---- Detail.WORKFLOW fallbacks ---------------------------------------------------------------------------
+# ---- Detail.IDS_ONLY fallbacks ---------------------------------------------------------------------------
 
 
 def test_without_stored_definitions_ids_are_compared_with_the_workflow_list() -> None:
@@ -357,7 +357,7 @@ def test_without_stored_definitions_ids_are_compared_with_the_workflow_list() ->
 
     plan = plan_of(captured(), None, listed=listing, allow_deletions=True)
 
-    assert plan.detail is Detail.WORKFLOW
+    assert plan.detail is Detail.IDS_ONLY
     assert [(w.workflow_id, w.change, w.name) for w in plan.workflows] == [
         ("digest-comments", Change.CREATE, None),
         ("retired", Change.DELETE, "Retired"),
@@ -374,7 +374,7 @@ def test_without_the_workflow_list_ids_are_compared_with_the_stored_definitions(
 
     plan = plan_of(discovered, stored, listed=None, allow_deletions=True)
 
-    assert plan.detail is Detail.WORKFLOW
+    assert plan.detail is Detail.IDS_ONLY
     assert [(w.workflow_id, w.change, w.name) for w in plan.workflows] == [
         ("digest-comments", Change.UPDATE, None),
         ("invoice-paid", Change.CREATE, "Invoice paid"),

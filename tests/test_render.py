@@ -298,7 +298,7 @@ def test_a_preview_of_the_deployed_bridge_calls_its_differences_drift_not_change
             ),
             WorkflowChange("retired", Change.DELETE),
         ),
-        detail=Detail.WORKFLOW,
+        detail=Detail.IDS_ONLY,
         findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ("retired",), "Development"),),
     )
     context = replace(
