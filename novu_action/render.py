@@ -368,6 +368,10 @@ def _fit(report: _Report, fits: Callable[[str], bool]) -> str:
     full = report.text(report.full)
     if fits(full):
         return full
+    # Each step's upper bound is the first value that changes nothing, minus what an earlier step already
+    # tried: every section detailed is ``full`` (so at most one fewer); a cap of the longest list shows every
+    # list whole (the first layout without diffs, not tried yet); a deletion cap of the longest deletion
+    # list is the previous step's last layout (so at most one fewer). A search with no fitting value moves on.
     steps: tuple[tuple[Callable[[int], _Layout], int], ...] = (
         (lambda n: _Layout(detailed_count=n), len(report.changed) - 1),
         (lambda n: _Layout(detailed_count=None, list_cap=n), report.longest_list),
