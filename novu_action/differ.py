@@ -86,14 +86,22 @@ def _diff_value(before: Any, after: Any, path: tuple[PathSegment, ...], out: lis
             _diff_value(before.get(key, _ABSENT), after.get(key, _ABSENT), (*path, key), out)
     elif isinstance(before, list) and isinstance(after, list) and path and path[-1] in _SET_LIKE_KEYS:
         if not _diff_members(before, after, path, out):
-            out.append(FieldDiff(_format_path(path), DiffKind.CHANGED, value_text(before), value_text(after)))
+            out.append(
+                FieldDiff(
+                    _format_path(path), DiffKind.CHANGED, before=value_text(before), after=value_text(after)
+                )
+            )
     elif isinstance(before, list) and isinstance(after, list):
         for index in range(max(len(before), len(after))):
             previous = before[index] if index < len(before) else _ABSENT
             current = after[index] if index < len(after) else _ABSENT
             _diff_value(previous, current, (*path, index), out)
     else:
-        out.append(FieldDiff(_format_path(path), DiffKind.CHANGED, value_text(before), value_text(after)))
+        out.append(
+            FieldDiff(
+                _format_path(path), DiffKind.CHANGED, before=value_text(before), after=value_text(after)
+            )
+        )
 
 
 def _diff_members(
@@ -260,7 +268,9 @@ def _diff_shallow(
         elif current is _ABSENT:
             out.append(FieldDiff(text, DiffKind.REMOVED, before=value_text(previous)))
         else:
-            out.append(FieldDiff(text, DiffKind.CHANGED, value_text(previous), value_text(current)))
+            out.append(
+                FieldDiff(text, DiffKind.CHANGED, before=value_text(previous), after=value_text(current))
+            )
 
 
 def _diff_providers(before: Mapping[str, Any], after: Mapping[str, Any], out: list[FieldDiff]) -> None:

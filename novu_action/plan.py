@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -69,6 +69,7 @@ class FieldDiff:
 
     path: str
     kind: DiffKind
+    _: KW_ONLY
     before: str | None = None
     after: str | None = None
 
@@ -85,6 +86,7 @@ class StepDiff:
 
     step_id: str
     change: StepChange
+    _: KW_ONLY
     type_before: str | None = None
     type_after: str | None = None
     position_before: int | None = None
@@ -111,7 +113,7 @@ class WorkflowChange:
     definition: JsonObject | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GuardFinding:
     """A reason the sync must not run, with the workflows concerned."""
 

@@ -84,12 +84,24 @@ def build_plan(
 
     findings: list[GuardFinding] = []
     if deleted_ids and not discovered_by_id and not allow_emptying:
-        findings.append(GuardFinding(Guard.EMPTY_BRIDGE, tuple(sorted(deleted_ids)), environment))
+        findings.append(
+            GuardFinding(
+                guard=Guard.EMPTY_BRIDGE, workflow_ids=tuple(sorted(deleted_ids)), environment=environment
+            )
+        )
     elif deleted_ids and discovered_by_id and not allow_deletions:
-        findings.append(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, tuple(sorted(deleted_ids)), environment))
+        findings.append(
+            GuardFinding(
+                guard=Guard.DELETIONS_NOT_ALLOWED,
+                workflow_ids=tuple(sorted(deleted_ids)),
+                environment=environment,
+            )
+        )
     clashing = sorted(set(discovered_by_id) & dashboard_ids)
     if clashing:
-        findings.append(GuardFinding(Guard.DASHBOARD_CLASH, tuple(clashing), environment))
+        findings.append(
+            GuardFinding(guard=Guard.DASHBOARD_CLASH, workflow_ids=tuple(clashing), environment=environment)
+        )
 
     return Plan(
         workflows=tuple(sorted(changes, key=lambda c: c.workflow_id)),

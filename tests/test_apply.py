@@ -143,7 +143,9 @@ def test_a_sync_is_sent_once_and_verified_by_reading_the_environment_back():
 def test_guard_findings_refuse_before_anything_is_sent():
     plan = Plan(
         workflows=(WorkflowChange(workflow_id="old", change=Change.DELETE),),
-        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ("old",), "Production"),),
+        findings=(
+            GuardFinding(guard=Guard.DELETIONS_NOT_ALLOWED, workflow_ids=("old",), environment="Production"),
+        ),
     )
     novu = FakeNovu(sends=[])
     with pytest.raises(SyncRefusedError) as caught:

@@ -139,7 +139,15 @@ def realistic_plan() -> Plan:
                             ),
                         ),
                     ),
-                    StepDiff("welcome-inbox", StepChange.MOVED, "in_app", "in_app", 0, 1, moved=True),
+                    StepDiff(
+                        "welcome-inbox",
+                        StepChange.MOVED,
+                        type_before="in_app",
+                        type_after="in_app",
+                        position_before=0,
+                        position_after=1,
+                        moved=True,
+                    ),
                     StepDiff(
                         "welcome-push",
                         StepChange.CHANGED,
@@ -154,8 +162,12 @@ def realistic_plan() -> Plan:
             ),
         ),
         findings=(
-            GuardFinding(Guard.DASHBOARD_CLASH, ("invoice-paid",), "Production"),
-            GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ("legacy-reminder",), "Production"),
+            GuardFinding(
+                guard=Guard.DASHBOARD_CLASH, workflow_ids=("invoice-paid",), environment="Production"
+            ),
+            GuardFinding(
+                guard=Guard.DELETIONS_NOT_ALLOWED, workflow_ids=("legacy-reminder",), environment="Production"
+            ),
         ),
     )
 
@@ -210,7 +222,13 @@ def test_refused_sync_gives_the_findings_as_the_reason_and_its_counts_are_only_p
             WorkflowChange("onboarding", Change.DELETE),
             WorkflowChange("welcome", Change.UNCHANGED),
         ),
-        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ("digest", "onboarding"), "Production"),),
+        findings=(
+            GuardFinding(
+                guard=Guard.DELETIONS_NOT_ALLOWED,
+                workflow_ids=("digest", "onboarding"),
+                environment="Production",
+            ),
+        ),
     )
     summary = summary_of(
         SYNC,
@@ -299,7 +317,11 @@ def test_a_preview_of_the_deployed_bridge_calls_its_differences_drift_not_change
             WorkflowChange("retired", Change.DELETE),
         ),
         detail=Detail.IDS_ONLY,
-        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ("retired",), "Development"),),
+        findings=(
+            GuardFinding(
+                guard=Guard.DELETIONS_NOT_ALLOWED, workflow_ids=("retired",), environment="Development"
+            ),
+        ),
     )
     context = replace(
         PREVIEW,
@@ -339,7 +361,9 @@ def test_a_discover_file_preview_names_the_pull_requests_code_and_commit():
 def test_report_id_names_the_bridge_in_the_title():
     plan = Plan(
         workflows=(WorkflowChange("billing-alert", Change.DELETE),),
-        findings=(GuardFinding(Guard.EMPTY_BRIDGE, ("billing-alert",), "Production"),),
+        findings=(
+            GuardFinding(guard=Guard.EMPTY_BRIDGE, workflow_ids=("billing-alert",), environment="Production"),
+        ),
     )
     context = replace(PREVIEW, report_id="billing")
 
@@ -428,17 +452,18 @@ def big_update(n: int, *, value_chars: int = 280) -> WorkflowChange:
         Change.UPDATE,
         name=f"{CJK_NAME} {n}",
         fields=tuple(
-            FieldDiff(f"payload.properties.field{i}", DiffKind.CHANGED, value, value) for i in range(8)
+            FieldDiff(f"payload.properties.field{i}", DiffKind.CHANGED, before=value, after=value)
+            for i in range(8)
         ),
         steps=(
             StepDiff(
                 f"step-{n}",
                 StepChange.CHANGED,
-                "email",
-                "email",
-                0,
-                0,
-                details=(FieldDiff("controls.properties.body", DiffKind.CHANGED, value, value),),
+                type_before="email",
+                type_after="email",
+                position_before=0,
+                position_after=0,
+                details=(FieldDiff("controls.properties.body", DiffKind.CHANGED, before=value, after=value),),
             ),
         ),
     )
@@ -454,7 +479,11 @@ def huge_plan(*, updates: int, creates: int = 0, deletes: int = 0, unchanged: in
             *(WorkflowChange(f"same-{n:05}", Change.UNCHANGED) for n in range(unchanged)),
         ),
         findings=(
-            GuardFinding(Guard.DELETIONS_NOT_ALLOWED, tuple(w.workflow_id for w in deleted), "Production"),
+            GuardFinding(
+                guard=Guard.DELETIONS_NOT_ALLOWED,
+                workflow_ids=tuple(w.workflow_id for w in deleted),
+                environment="Production",
+            ),
         )
         if deleted
         else (),
@@ -731,7 +760,7 @@ def test_a_findings_ids_are_capped_even_when_nothing_is_deleted():
     ids = tuple(f"new-{n}" for n in range(10))
     plan = Plan(
         workflows=tuple(WorkflowChange(workflow_id, Change.CREATE) for workflow_id in ids),
-        findings=(GuardFinding(Guard.DASHBOARD_CLASH, ids, "Production"),),
+        findings=(GuardFinding(guard=Guard.DASHBOARD_CLASH, workflow_ids=ids, environment="Production"),),
     )
 
     shortened = render_report(result(PREVIEW, plan, Status.PREVIEW), limit_chars=1_090)
@@ -765,7 +794,9 @@ def test_deleted_ids_are_capped_last_as_little_as_needed_and_the_other_lists_to_
     ids = tuple(f"gone-{n}-" + "x" * 60 for n in range(10))
     plan = Plan(
         workflows=(*(WorkflowChange(i, Change.DELETE) for i in ids), WorkflowChange("new-0", Change.CREATE)),
-        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ids, "Production"),),
+        findings=(
+            GuardFinding(guard=Guard.DELETIONS_NOT_ALLOWED, workflow_ids=ids, environment="Production"),
+        ),
     )
 
     shortened = render_report(result(PREVIEW, plan, Status.PREVIEW), limit_chars=2_500)
@@ -779,7 +810,9 @@ def ten_refused_deletions() -> Plan:
     ids = tuple(f"gone-{n}" for n in range(10))
     return Plan(
         workflows=tuple(WorkflowChange(workflow_id, Change.DELETE) for workflow_id in ids),
-        findings=(GuardFinding(Guard.DELETIONS_NOT_ALLOWED, ids, "Production"),),
+        findings=(
+            GuardFinding(guard=Guard.DELETIONS_NOT_ALLOWED, workflow_ids=ids, environment="Production"),
+        ),
     )
 
 
@@ -937,7 +970,14 @@ def hostile_plan() -> Plan:
                 fields=(diff(text),),
                 steps=(
                     StepDiff(
-                        text, StepChange.CHANGED, text, text + "x", 0, 1, moved=True, details=(diff(text),)
+                        text,
+                        StepChange.CHANGED,
+                        type_before=text,
+                        type_after=text + "x",
+                        position_before=0,
+                        position_after=1,
+                        moved=True,
+                        details=(diff(text),),
                     ),
                     StepDiff(text + "-added", StepChange.ADDED, type_after=text, position_after=2),
                 ),
@@ -955,8 +995,8 @@ def hostile_plan() -> Plan:
     return Plan(
         workflows=tuple(workflows),
         findings=(
-            GuardFinding(Guard.DELETIONS_NOT_ALLOWED, deleted, "Production"),
-            GuardFinding(Guard.DASHBOARD_CLASH, HOSTILE, "Production"),
+            GuardFinding(guard=Guard.DELETIONS_NOT_ALLOWED, workflow_ids=deleted, environment="Production"),
+            GuardFinding(guard=Guard.DASHBOARD_CLASH, workflow_ids=HOSTILE, environment="Production"),
         ),
     )
 
