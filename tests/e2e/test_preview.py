@@ -109,6 +109,31 @@ def test_pull_request_into_main_previews_production_in_one_sticky_comment(
     assert len(github_api.requests_to("PATCH")) == 1
 
 
+def test_fail_on_refusal_fails_the_check_with_one_error_and_still_writes_the_comment(
+    run_action, production, github_api, pr_bridge, prod_bridge
+):
+    inputs = preview_inputs(
+        production, preview_bridge=pr_bridge, prod_bridge=prod_bridge, **{"fail-on-refusal": "true"}
+    )
+    run = run_action(
+        event_name="pull_request", event=pull_request_event(base="main", number=2), inputs=inputs
+    )
+
+    assert run.returncode == 1, run.log
+    errors = run.annotations("error")
+    assert len(errors) == 1
+    assert "would be refused" in errors[0]
+    assert "fail-on-refusal: true" in errors[0]
+    assert "sms-alert" in errors[0]
+    assert run.outputs["success"] == "false"
+    assert run.outputs["deleted"] == "1"
+    comments = github_api.comments("acme/notifications", 2)
+    assert len(comments) == 1
+    assert "sms-alert" in comments[0].body
+    assert run.outputs["comment-url"].endswith(f"#issuecomment-{comments[0].id}")
+    assert production.requests_to("POST", "/v1/bridge/sync") == []
+
+
 def test_preview_without_a_preview_bridge_says_it_shows_the_deployed_bridge(
     run_action, novu, github_api, prod_bridge
 ):
