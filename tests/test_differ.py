@@ -885,3 +885,9 @@ def test_set_members_removed_or_added_are_listed_in_order_of_their_values() -> N
 
     assert [d.before for d in removed_all] == [f'"{name}"' for name in sorted(names)]
     assert [d.after for d in added_all] == [f'"{name}"' for name in sorted(names)]
+
+
+def test_a_step_that_stops_being_an_object_is_one_change_of_its_whole_value() -> None:
+    (diff,) = step_diffs([{"type": "sms"}], ["sms"])
+
+    assert (diff.change, diff.details) == (StepChange.CHANGED, (changed("", '{"type":"sms"}', '"sms"'),))

@@ -231,6 +231,15 @@ def test_required_names_are_a_set_in_nested_schemas_too() -> None:
     assert normalised["payload"] == {"type": "array", "items": {"type": "object", "required": ["a", "b"]}}
 
 
+def test_only_a_steps_providers_are_keyed_by_type_other_lists_stay_lists() -> None:
+    step = {"stepId": "s", "channels": ["sms", "email"], "providers": {"twilio": {"code": "x"}}}
+
+    (normalised,) = normalise_workflow({"workflowId": "w", "steps": [step]})["steps"]
+
+    assert normalised["channels"] == ["sms", "email"]
+    assert normalised["providers"] == {"twilio": {"code": "x"}}
+
+
 def test_a_step_that_is_not_an_object_is_kept_as_it_is() -> None:
     assert normalise_workflow({"workflowId": "w", "steps": ["sms", None]})["steps"] == ["sms", None]
 

@@ -417,6 +417,14 @@ def test_an_unchanged_workflow_keeps_its_name_and_its_discovered_definition(stor
     }
 
 
+def test_an_updated_workflow_keeps_its_discovered_definition() -> None:
+    discovered = edited(captured(), "sms-alert", set_at("name", "Urgent SMS"))
+
+    updated = change_of(plan_of(discovered, stored_captures()), "sms-alert")
+
+    assert (updated.change, updated.definition) == (Change.UPDATE, workflow_in(discovered, "sms-alert"))
+
+
 def test_steps_that_are_not_a_list_make_one_field_change_and_no_step_changes() -> None:
     plan = plan_of(edited(captured(), "sms-alert", set_at("steps", None)), stored_captures())
 
