@@ -240,6 +240,16 @@ def test_only_a_steps_providers_are_keyed_by_type_other_lists_stay_lists() -> No
     assert normalised["providers"] == {"twilio": {"code": "x"}}
 
 
+def test_deprecated_workflow_fields_are_dropped_and_the_fields_after_them_still_count() -> None:
+    definition = {"workflowId": "w", "options": {"x": 1}, "name": "Welcome", "data": {}, "severity": "high"}
+
+    normalised = normalise_workflow(definition)
+
+    assert "options" not in normalised
+    assert "data" not in normalised
+    assert (normalised["name"], normalised["severity"]) == ("Welcome", "high")
+
+
 def test_a_step_that_is_not_an_object_is_kept_as_it_is() -> None:
     assert normalise_workflow({"workflowId": "w", "steps": ["sms", None]})["steps"] == ["sms", None]
 
