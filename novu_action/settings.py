@@ -103,6 +103,8 @@ def _http_url(value: str) -> str:
         raise ValueError(f"must be an http:// or https:// URL with a host; got {shown(visible)}")
     if parts.fragment:
         raise ValueError(f"must not contain a #fragment; got {shown(visible)}")
+    if any(character.isspace() for character in value):
+        raise ValueError(f"must not contain spaces (write a space in a path as %20); got {shown(visible)}")
     return value
 
 

@@ -496,6 +496,15 @@ def test_a_url_with_a_fragment_is_refused_without_showing_its_secrets():
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["http:// 10.0.0.1/api/novu", "https://b.example/api/my novu", "https://b.example/api/novu?token=a b"],
+)
+def test_a_url_with_a_space_is_refused_and_told_how_to_write_one(url):
+    message = refusal(**{"bridge-url": url})
+    assert message.startswith("input `bridge-url`: must not contain spaces (write a space in a path as %20)")
+
+
 def test_a_refused_url_never_shows_its_query_values():
     message = refusal(**{"preview-bridge-url": "ftp://b.example/api?x-vercel-protection-bypass=tok123"})
     assert "tok123" not in message
